@@ -1,0 +1,1 @@
+"""The engine: backends, persona agents, turn protocol, batching, run store, judge, live UI, CLI."""
