@@ -93,6 +93,9 @@ class Backend(ABC):
         """What a manifest records about the backend (model, revision or file hash, dtype...)."""
         return {"backend": self.name, "model": self.model_id}
 
+    def end_session(self, session_id: str) -> None:  # noqa: B027 - optional hook
+        """A conversation is over: drop whatever per-session state (KV cache) the backend keeps."""
+
     def preferred_batch_size(self) -> int:
         return 32
 
