@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simulator.cli import main
 from simulator.records import Episode, Judgement, Turn, Verdict
 from simulator.store import RunStore
+from trainer.selection.embeddings import EmbeddingCache, episode_segments, text_key
 
 CONVERSATIONS = {
     "japan": [
@@ -227,3 +229,64 @@ def test_a_run_without_judgements_or_no_run_at_all_is_refused(tmp_path: Path, ca
     assert main(["select", str(tmp_path / "missing")]) == 2
     assert "not a run directory" in capsys.readouterr().err
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.model
+def test_select_with_the_backend_models_hidden_states(tmp_path: Path) -> None:
+    write_run(tmp_path)
+    args = ["select", str(tmp_path), "--budget", "3", "--embedder", "backend", "--neighbours", "4"]
+    assert main([*args, "--random-subsets", "5"]) == 0
+    assert (tmp_path / "selection" / "embeddings-backend.npz").exists()
+    with RunStore(tmp_path) as store:
+        brazil = {row["episode_id"]: row["distinctiveness"] for row in store.selection_rows("brazil")}
+        assert min(brazil, key=brazil.__getitem__) == PLANTED
+        assert sum(row["selected"] for row in store.selection_rows("japan")) == 3
+
+
+def seed_embedding_cache(run_dir: Path, seed: int = 0) -> None:
+    """Pre-computed vectors (one per distinct text) so `select` needs no embedding model (fast tests)."""
+    rng = np.random.default_rng(seed)
+    cache = EmbeddingCache(run_dir / "selection" / "embeddings-minilm.npz")
+    by_text: dict[str, np.ndarray] = {}
+    with RunStore(run_dir) as store:
+        for episode in store.episodes():
+            key = text_key(episode_segments(episode))
+            vector = by_text.setdefault(key, rng.normal(size=8).astype(np.float32))
+            cache.vectors[(episode.id, key)] = vector
+    cache.save()
+
+
+def test_a_one_culture_run_and_a_pool_of_one_item_still_get_a_selection(tmp_path: Path) -> None:
+    with RunStore(tmp_path) as store:
+        for index in range(2):
+            store.save_episode(
+                Episode(
+                    id=f"e{index}", scenario_id="s", culture="solo", persona_ids=["p"], sample_index=index,
+                    seed=0, status="done", end_reason="max_turns", scenario={"title": f"T{index}"},
+                )
+            )  # fmt: skip
+            store.save_judgement(
+                Judgement(
+                    episode_id=f"e{index}", quality=verdict("good"), alignment=verdict("aligned"),
+                    meta_review=verdict("agree"), kept=index == 0, judge_model="test",
+                ),
+                intents={},
+            )  # fmt: skip
+    seed_embedding_cache(tmp_path)
+    assert main(["select", str(tmp_path), "--random-subsets", "3"]) == 0
+    with RunStore(tmp_path) as store:
+        [row] = store.selection_rows("solo")
+    assert (row["episode_id"], row["selected"], row["rank"], row["distinctiveness"]) == ("e0", 1, 1, 1.0)
+    assert "The run has one culture" in (tmp_path / "selection" / "report.md").read_text()
+
+
+def test_allow_smaller_takes_the_whole_pool_without_copies(tmp_path: Path) -> None:
+    kept = write_run(tmp_path)
+    seed_embedding_cache(tmp_path)
+    assert main(["select", str(tmp_path), "--budget", "50", "--allow-smaller", "--random-subsets", "3"]) == 0
+    with RunStore(tmp_path) as store:
+        assert sum(row["selected"] for row in store.selection_rows("brazil")) == len(kept["brazil"])
+        japan = [row["episode_id"] for row in store.selection_rows("japan") if row["selected"]]
+    # japan-7 is a copy of japan-0 (same text, same cached vector): only one of them is taken.
+    assert len(japan) == len(kept["japan"]) - 1
+    assert len({"japan-0", "japan-7"} & set(japan)) == 1
