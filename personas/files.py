@@ -21,7 +21,9 @@ Model = TypeVar("Model", bound=BaseModel)
 class BadInputError(Exception):
     """A user file or argument is malformed. `str()` is the whole message for the user."""
 
-    def __init__(self, source: str | Path, reason: str, record: str | int | None = None, field: str | None = None):
+    def __init__(
+        self, source: str | Path, reason: str, record: str | int | None = None, field: str | None = None
+    ):
         self.source = str(source)
         self.record = record
         self.field = field
@@ -57,7 +59,9 @@ def read_data_file(path: str | Path) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BadInputError(path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+            raise BadInputError(
+                path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
     if suffix in (".yaml", ".yml"):
         try:
             return yaml.safe_load(text)
@@ -107,7 +111,12 @@ def load_records(path: str | Path, model: type[Model], key: str | None = None) -
         record_id = getattr(record, "id", None)
         if record_id is not None:
             if record_id in seen:
-                raise BadInputError(path, f"duplicate id (first seen at record {seen[record_id]})", record=record_id, field="id")
+                raise BadInputError(
+                    path,
+                    f"duplicate id (first seen at record {seen[record_id]})",
+                    record=record_id,
+                    field="id",
+                )
             seen[record_id] = index
         records.append(record)
     if not records:

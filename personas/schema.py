@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Identifier = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", min_length=1, max_length=120)
 
@@ -27,8 +27,12 @@ class Hofstede(StrictModel):
 class InglehartWelzel(StrictModel):
     """Position on the Inglehart-Welzel cultural map (roughly -2.5..2.5 on each axis)."""
 
-    traditional_secular: float = Field(ge=-3, le=3, description="Traditional (<0) vs secular-rational (>0) values")
-    survival_self_expression: float = Field(ge=-3, le=3, description="Survival (<0) vs self-expression (>0) values")
+    traditional_secular: float = Field(
+        ge=-3, le=3, description="Traditional (<0) vs secular-rational (>0) values"
+    )
+    survival_self_expression: float = Field(
+        ge=-3, le=3, description="Survival (<0) vs self-expression (>0) values"
+    )
 
 
 Distribution = dict[str, float]
@@ -42,12 +46,20 @@ class Demographics(StrictModel):
     education: Distribution
     settlement: Distribution = Field(description="urban / rural shares")
     occupation_groups: Distribution = Field(description="Occupation groups with weights")
-    occupations: dict[str, list[str]] = Field(default_factory=dict, description="Concrete jobs per occupation group")
+    occupations: dict[str, list[str]] = Field(
+        default_factory=dict, description="Concrete jobs per occupation group"
+    )
     marital_status: Distribution
     household_size: Distribution = Field(description='Keys "1".."5+"')
 
     @field_validator(
-        "age_bands", "gender", "education", "settlement", "occupation_groups", "marital_status", "household_size"
+        "age_bands",
+        "gender",
+        "education",
+        "settlement",
+        "occupation_groups",
+        "marital_status",
+        "household_size",
     )
     @classmethod
     def _positive_weights(cls, value: Distribution) -> Distribution:
@@ -66,6 +78,14 @@ class Demographics(StrictModel):
                 raise ValueError(f"age band '{key}' must look like '18-29'")
         return value
 
+    @model_validator(mode="after")
+    def _occupations_name_known_groups(self) -> Demographics:
+        # A typo in a group name would silently leave that group without concrete jobs.
+        unknown = sorted(set(self.occupations) - set(self.occupation_groups))
+        if unknown:
+            raise ValueError(f"occupations lists groups not in occupation_groups: {unknown}")
+        return self
+
 
 class Naming(StrictModel):
     """Culture-appropriate names, places and forms of address, used by template adaptation."""
@@ -73,9 +93,17 @@ class Naming(StrictModel):
     given_names: dict[str, list[str]] = Field(description="Given names by gender")
     family_names: list[str]
     family_name_first: bool = False
+    surname_count: int = Field(
+        default=1,
+        ge=1,
+        le=2,
+        description="Family names a person carries (2 in Mexico: paternal and maternal)",
+    )
     cities: list[str]
     venues: dict[str, str] = Field(default_factory=dict, description="Generic place -> local place")
-    forms_of_address: dict[str, str] = Field(default_factory=dict, description="Relationship -> how one addresses the other")
+    forms_of_address: dict[str, str] = Field(
+        default_factory=dict, description="Relationship -> how one addresses the other"
+    )
     currency: str = ""
     greeting: str = ""
 
@@ -85,6 +113,10 @@ class CultureProfile(StrictModel):
     name: str = Field(min_length=1, description="Display name, e.g. 'Japanese'")
     country: str = Field(min_length=1, description="Country name as survey data spells it, e.g. 'Japan'")
     country_code: str = Field(pattern=r"^[A-Z]{2}$")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="Other names surveys use for the country, e.g. 'Britain', 'United Kingdom'",
+    )
     language: str = Field(min_length=1)
     hofstede: Hofstede
     inglehart_welzel: InglehartWelzel
@@ -92,6 +124,18 @@ class CultureProfile(StrictModel):
     naming: Naming
     norms: list[str] = Field(default_factory=list, description="Short social norms, written for prompts")
     sources: list[str] = Field(min_length=1, description="Where the figures come from")
+
+    @model_validator(mode="after")
+    def _names_for_every_gender(self) -> CultureProfile:
+        named = set(self.naming.given_names)
+        missing = [
+            g for g, w in self.demographics.gender.items() if w > 0 and g not in named and "any" not in named
+        ]
+        if missing:
+            raise ValueError(
+                f"naming.given_names has no names for gender {missing} (add them or an 'any' list)"
+            )
+        return self
 
     def descriptors(self) -> list[str]:
         """Prompt phrases derived from the scores, never typed by hand."""
@@ -107,14 +151,28 @@ class Persona(StrictModel):
     gender: str = Field(min_length=1)
     culture: str = Field(min_length=1, description="Culture id, e.g. 'japanese'")
     occupation: str = Field(min_length=1)
+    occupation_group: str = Field(
+        default="", description="Occupation group as in the culture's demographics; used by casting"
+    )
     education: str = ""
     settlement: str = ""
     marital_status: str = ""
     household_size: str = ""
     background: str = ""
     personality: dict[str, Literal["low", "medium", "high"]] | str = Field(
-        default_factory=dict, description="Big Five traits (openness ... neuroticism) as low/medium/high, or free text"
+        default_factory=dict,
+        description="Big Five traits (openness ... neuroticism) as low/medium/high, or free text",
     )
     values: list[str] = Field(default_factory=list)
     secret: str = ""
     extra: dict[str, Any] = Field(default_factory=dict, description="Free fields kept as they are")
+
+    @field_validator("personality", mode="before")
+    @classmethod
+    def _trait_levels(cls, value: Any) -> Any:
+        # Checked here so a bad level reads "field 'personality'", not pydantic's union-branch path.
+        if isinstance(value, dict):
+            for trait, trait_level in value.items():
+                if trait_level not in ("low", "medium", "high"):
+                    raise ValueError(f"trait '{trait}' must be low, medium or high, got {trait_level!r}")
+        return value
