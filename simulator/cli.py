@@ -93,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early: not a failure
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted: everything finished so far is saved", file=sys.stderr)
         return 130
