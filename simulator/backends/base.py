@@ -56,6 +56,8 @@ class OptionScoringRequest:
     messages: list[ChatMessage]
     options: list[str]
     assistant_prefix: str = ""
+    # A conversation's session id lets a backend reuse that conversation's cached prompt prefix.
+    session_id: str | None = None
 
 
 @dataclass
@@ -88,6 +90,14 @@ class Backend(ABC):
     @abstractmethod
     async def score_options(self, requests: Sequence[OptionScoringRequest]) -> list[OptionScores]:
         """Log-probability of every option of every request, in order."""
+
+    async def choose(self, requests: Sequence[OptionScoringRequest]) -> list[int]:
+        """Index of the chosen option of every request: the most probable one.
+
+        Backends with guided decoding (vLLM's structured-output choice) override this.
+        """
+        scores = await self.score_options(requests)
+        return [max(range(len(s.logprobs)), key=s.logprobs.__getitem__) for s in scores]
 
     def describe(self) -> dict[str, Any]:
         """What a manifest records about the backend (model, revision or file hash, dtype...)."""

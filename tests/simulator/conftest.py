@@ -48,7 +48,9 @@ def _wait_until_ready(process: subprocess.Popen, url: str, log: Path) -> None:
         except httpx.TransportError:
             pass
         time.sleep(0.3)
-    pytest.fail(f"llama_cpp.server did not answer within {SERVER_START_TIMEOUT_S:.0f} s:\n{log.read_text()[-2000:]}")
+    pytest.fail(
+        f"llama_cpp.server did not answer within {SERVER_START_TIMEOUT_S:.0f} s:\n{log.read_text()[-2000:]}"
+    )
 
 
 @pytest.fixture(scope="session")
