@@ -196,6 +196,7 @@ class TransformersBackend(Backend):
             position_ids=positions.to(self.device),
             past_key_values=cache,
             use_cache=True,
+            logits_to_keep=1,  # only the next token's distribution is needed
         )
         next_positions = torch.tensor([len(p) for p in prompts])
         return out.logits[:, -1, :].float(), out.past_key_values, mask, next_positions

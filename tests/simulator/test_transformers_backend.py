@@ -25,7 +25,9 @@ def run(coro):
 def test_batched_greedy_equals_single(embedded_backend):
     other = [SYSTEM, {"role": "user", "content": "How was your weekend? Did you go anywhere?"}]
     single = run(embedded_backend.generate([GenerationRequest(INVITE, GREEDY)]))[0]
-    batched = run(embedded_backend.generate([GenerationRequest(other, GREEDY), GenerationRequest(INVITE, GREEDY)]))
+    batched = run(
+        embedded_backend.generate([GenerationRequest(other, GREEDY), GenerationRequest(INVITE, GREEDY)])
+    )
     assert single.text and single.completion_tokens > 0
     assert batched[1].text == single.text
     assert batched[1].prompt_tokens == single.prompt_tokens
@@ -50,7 +52,9 @@ def test_session_kv_reuse_gives_identical_reply(embedded_backend):
 def test_seeded_sampling_does_not_depend_on_batch(embedded_backend):
     params = SamplingParams(max_new_tokens=12, temperature=0.9, seed=11)
     alone = run(embedded_backend.generate([GenerationRequest(INVITE, params)]))[0]
-    other = GenerationRequest([SYSTEM, {"role": "user", "content": "Hello!"}], SamplingParams(16, 0.9, seed=3))
+    other = GenerationRequest(
+        [SYSTEM, {"role": "user", "content": "Hello!"}], SamplingParams(16, 0.9, seed=3)
+    )
     together = run(embedded_backend.generate([other, GenerationRequest(INVITE, params)]))[1]
     assert together.text == alone.text
 
@@ -65,7 +69,9 @@ def test_option_scores_match_a_plain_forward_pass(embedded_backend):
         ids = embedded_backend.tokenizer.encode(option, add_special_tokens=False)
         with torch.inference_mode():
             logits = embedded_backend.model(torch.tensor([prompt + ids])).logits[0].float()
-        expected = sum(float(torch.log_softmax(logits[len(prompt) - 1 + j], -1)[t]) for j, t in enumerate(ids))
+        expected = sum(
+            float(torch.log_softmax(logits[len(prompt) - 1 + j], -1)[t]) for j, t in enumerate(ids)
+        )
         assert logprob == pytest.approx(expected, abs=1e-3)
 
 
