@@ -1,4 +1,5 @@
-"""`culturesim scenarios list|show|validate|adapt|import`."""
+"""`culturesim scenarios list|show|validate|review|adapt|import` (`generate` and the `adapt --method llm`
+options come from simulator/commands/design.py, which needs the model backends)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from personas.files import BadInputError
 from scenarios.placeholders import KINDS
 from scenarios.schema import Scenario
 
-ADAPTATION_METHODS = ("template",)  # "llm" arrives with the LLM rewriting issue
+ADAPTATION_METHODS = ("template", "llm")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     # them here, at registration time, keeps `import scenarios` free of the simulator.
     from simulator.cli import add_command, add_group
 
-    group = add_group(subparsers, "scenarios", "List, show, validate, adapt and import social scenarios.")
+    group = add_group(
+        subparsers, "scenarios", "List, show, validate, review, adapt, import and generate social scenarios."
+    )
     paths_help = "extra scenario file or directory (repeatable; also $CULTURESIM_SCENARIOS_PATH)"
 
     parser = add_command(
@@ -62,6 +65,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     parser = add_command(
         group,
+        "review",
+        "Show a scenario file record by record, with every problem listed and, for an adapted "
+        "scenario, a diff against its base.",
+        "culturesim scenarios review drafts/gift_giving.yaml",
+        review_command,
+    )
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--path", action="append", default=[], help=paths_help)
+
+    parser = add_command(
+        group,
         "adapt",
         "Adapt a base scenario to one or more cultures and print or write the result.",
         "culturesim scenarios adapt market-haggling --to japanese --to mexican --out haggling.yaml",
@@ -71,7 +85,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--to", action="append", required=True, metavar="CULTURE", help="target culture (repeatable)"
     )
-    parser.add_argument("--method", choices=ADAPTATION_METHODS, default="template", help="how to adapt")
+    parser.add_argument(
+        "--method",
+        choices=ADAPTATION_METHODS,
+        default="template",
+        help="template (default, offline) or llm (a model rewrites it; see --backend)",
+    )
     parser.add_argument("--out", help="write to this .yaml/.json/.jsonl file instead of printing YAML")
     parser.add_argument("--path", action="append", default=[], help=paths_help)
 
@@ -233,6 +252,11 @@ def adapt_command(args: argparse.Namespace) -> int:
                 "SCENARIO_ID", f"'{scenario.id}' is culture-specific and has no base scenario to adapt"
             )
         scenario = get_scenario(scenario.provenance.base_scenario, paths=args.path)
+    if args.method == "llm":
+        # Lazy on purpose: the model backends live in the simulator, a higher wing than scenarios.
+        from simulator.commands.design import adapt_with_llm
+
+        return adapt_with_llm(args, scenario)
     adapted = [
         adapt_by_template(scenario, culture_profile(culture_id)) for culture_id in resolve_cultures(args.to)
     ]
@@ -243,6 +267,26 @@ def adapt_command(args: argparse.Namespace) -> int:
         )
     else:
         sys.stdout.write(dump_yaml(adapted))
+    return 0
+
+
+def review_command(args: argparse.Namespace) -> int:
+    from scenarios.review import render_record, review_file
+
+    console = Console()
+    reviewed = review_file(args.file, paths=args.path)
+    for record in reviewed:
+        for part in render_record(record):
+            console.print(part)
+    troubled = [record for record in reviewed if record.problems]
+    problems = sum(len(record.problems) for record in reviewed)
+    summary = f"{args.file}: {len(reviewed)} scenario(s)"
+    if troubled:
+        console.print(
+            f"[red]{summary}, {len(troubled)} with problems ({problems} in all)[/red]", soft_wrap=True
+        )
+        return 2
+    console.print(f"[green]{summary}, no problems[/green]", soft_wrap=True)
     return 0
 
 

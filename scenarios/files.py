@@ -28,27 +28,43 @@ def known_culture_ids() -> list[str]:
     return culture_ids()
 
 
+def scenario_problems(
+    scenario: Scenario, known_cultures: Iterable[str] | None = None
+) -> list[tuple[str, str]]:
+    """Every problem beyond the schema, as (field, reason): placeholders and culture."""
+    problems = []
+    for field, text in placeholders.text_fields(scenario):
+        try:
+            placeholders.find(text)
+        except ValueError as exc:
+            problems.append((field, str(exc)))
+    known = list(known_cultures) if known_cultures is not None else known_culture_ids()
+    if scenario.culture is not None and scenario.culture not in known:
+        problems.append(
+            ("culture", f"unknown culture '{scenario.culture}'; known cultures: {', '.join(known)}")
+        )
+    if scenario.culture is not None:
+        # Placeholders are filled by adaptation, which only base scenarios go through.
+        reported = {field for field, _ in problems}
+        for field, text in placeholders.text_fields(scenario):
+            found = [match.group(0) for match in placeholders.PLACEHOLDER.finditer(text)]
+            if found and field not in reported:
+                reason = (
+                    f"placeholder '{found[0]}' in a scenario for culture '{scenario.culture}': "
+                    "placeholders belong in base scenarios (culture: null); write the text out here"
+                )
+                problems.append((field, reason))
+    return problems
+
+
 def check_scenario(
     scenario: Scenario, source: str | Path, known_cultures: Iterable[str] | None = None
 ) -> None:
-    problem = placeholders.check(scenario)
-    if problem:
-        field, reason = problem
+    """The first problem `scenario_problems` finds, as a `BadInputError`."""
+    problems = scenario_problems(scenario, known_cultures)
+    if problems:
+        field, reason = problems[0]
         raise BadInputError(source, reason, record=scenario.id, field=field)
-    known = list(known_cultures) if known_cultures is not None else known_culture_ids()
-    if scenario.culture is not None and scenario.culture not in known:
-        reason = f"unknown culture '{scenario.culture}'; known cultures: {', '.join(known)}"
-        raise BadInputError(source, reason, record=scenario.id, field="culture")
-    if scenario.culture is not None:
-        # Placeholders are filled by adaptation, which only base scenarios go through.
-        for field, text in placeholders.text_fields(scenario):
-            found = placeholders.find(text)
-            if found:
-                reason = (
-                    f"placeholder '{found[0].text}' in a scenario for culture '{scenario.culture}': "
-                    "placeholders belong in base scenarios (culture: null); write the text out here"
-                )
-                raise BadInputError(source, reason, record=scenario.id, field=field)
 
 
 def read_scenario_file(path: str | Path, known_cultures: Iterable[str] | None = None) -> list[Scenario]:

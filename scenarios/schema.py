@@ -58,10 +58,10 @@ class Provenance(StrictModel):
 
 class Scenario(StrictModel):
     id: str = Identifier
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, description="A short headline for the situation")
     category: str = Field(min_length=1, description="Kind of social situation, e.g. 'gift giving'")
     setting: str = Field(min_length=1, description="Where and when it happens, what has just happened")
-    relationship: Relationship
+    relationship: Relationship = Field(description="How the participants are related")
     roles: list[Role] = Field(min_length=2, description="Two or more participants")
     judge_notes: str = Field(
         default="", description="Facts for the judge only (e.g. a hidden answer); never shown to roles"

@@ -8,7 +8,10 @@ from simulator.cli import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from trainer.train_command import register_train
+
     _register_select(subparsers)
+    register_train(subparsers)
 
 
 def _register_select(subparsers: argparse._SubParsersAction) -> None:

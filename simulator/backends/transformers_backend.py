@@ -289,7 +289,9 @@ class TransformersBackend(Backend):
             if request.assistant_prefix:
                 ids += self.tokenizer.encode(request.assistant_prefix, add_special_tokens=False)
             prompts.append(ids)
-        last_logits, cache, mask, positions = self._prefill(prompts, [None] * len(prompts))
+        # A conversation's cached prefix is reused read-only (scoring never updates the cache).
+        reused = [self.sessions.get(request.session_id) for request in requests]
+        last_logits, cache, mask, positions = self._prefill(prompts, reused)
         first_logprobs = torch.log_softmax(last_logits, dim=-1)
         rows = [(r, o) for r, request in enumerate(requests) for o in range(len(request.options))]
         option_ids = {

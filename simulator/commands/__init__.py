@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUBCOMMAND_MODULES = ("simulate", "export", "judge", "watch", "pipeline")
+SUBCOMMAND_MODULES = ("simulate", "export", "judge", "watch", "pipeline", "design")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
