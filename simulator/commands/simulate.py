@@ -164,8 +164,14 @@ async def simulate(config: Any, out: Path, resume: bool = False, live: bool = Fa
         write_manifest(out, manifest)
         bus = EventBus()
         engine = Engine(config, backend, store, bus, run_name=out.name)
-        observer = _live_observer(console) if live else None
-        summary = await _run_with_view(engine, planned, bus, observer or _progress_observer(console))
+        observer = _live_observer() if live else _progress_observer(console)
+        # `culturesim watch` in another process follows the run while this says "running".
+        store.set_value("planned", len(planned))
+        store.set_value("status", "running")
+        try:
+            summary = await _run_with_view(engine, planned, bus, observer)
+        finally:
+            store.set_value("status", "stopped")
     finally:
         store.close()
         await backend.aclose()
@@ -204,13 +210,10 @@ async def _run_with_view(engine: Any, planned: list[Any], bus: Any, observer: Ob
         await asyncio.gather(view, return_exceptions=True)
 
 
-def _live_observer(console: Any) -> Observer | None:
-    try:
-        from simulator.tui.live import show_events
-        from simulator.tui.state import RunState
-    except ImportError:
-        console.print("[yellow]live view unavailable; showing the progress bar[/yellow]")
-        return None
+def _live_observer() -> Observer:
+    from simulator.tui.live import show_events
+    from simulator.tui.state import RunState
+
     return lambda bus: show_events(bus, RunState())
 
 

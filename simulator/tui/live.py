@@ -47,6 +47,7 @@ async def show_events(bus: EventBus, state: RunState, console: Console | None = 
                         plain_line(state.conversations.get(event.episode_id), event.turn),
                         markup=False,
                         highlight=False,
+                        soft_wrap=True,
                     )
             return
         with Live(
@@ -147,7 +148,9 @@ def watch_store(
 
             def print_turns(shown: list) -> None:
                 for conversation, turn in shown:
-                    console.print(plain_line(conversation, turn), markup=False, highlight=False)
+                    console.print(
+                        plain_line(conversation, turn), markup=False, highlight=False, soft_wrap=True
+                    )
 
             _replay_loop(replayer, follow, print_turns)
         state.finished = True
