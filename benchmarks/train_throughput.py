@@ -9,7 +9,8 @@ every position against target positions only (what the trainer does).
 
 Episodes: a small hand-written Japanese gift-visit conversation repeated with variations, written
 to a temporary run store (or --run RUN: the kept episodes of a real run).
-Setups are precision:threads pairs: bf16 autocast or fp32, with one thread or one per core.
+Setups are precision:threads pairs: bf16 autocast or fp32, with one thread, one per core, or
+"auto" (what the trainer picks: one per core that other work leaves idle).
 Run: `python benchmarks/train_throughput.py [--examples 8 --batch-size 4 --setups bf16:1,fp32:2]`.
 """
 
@@ -120,7 +121,7 @@ def train_rows(run: Path, args: argparse.Namespace, setups: list[str], root: Pat
             grad_accum=1,
             max_seq_len=512,
             precision=precision,
-            threads=int(threads or os.cpu_count() or 1),
+            threads=None if threads == "auto" else int(threads or os.cpu_count() or 1),
             save_steps=10_000,
         )
         cpu_started = time.process_time()
@@ -129,7 +130,7 @@ def train_rows(run: Path, args: argparse.Namespace, setups: list[str], root: Pat
         rows.append(
             {
                 "precision": precision,
-                "threads": config.threads,
+                "threads": threads,
                 "examples": result.n_train_examples,
                 "steps": result.steps,
                 "tokens": result.train_tokens,
@@ -189,8 +190,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument(
         "--setups",
-        default="bf16:1,fp32:1,bf16:2,fp32:2" if cpu_supports_bf16() else "fp32:1,fp32:2",
-        help="precision:threads pairs to compare",
+        default="bf16:auto,bf16:1,fp32:1,bf16:2,fp32:2" if cpu_supports_bf16() else "fp32:auto,fp32:1,fp32:2",
+        help="precision:threads pairs to compare (auto: the trainer's choice, the cores left idle)",
     )
     parser.add_argument("--no-record", action="store_true", help="print only; do not append to RESULTS.md")
     args = parser.parse_args()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from trainer.examples import DEFAULT_TASKS, parse_tasks
 
@@ -41,7 +41,7 @@ class TrainConfig(BaseModel):
     target_modules: list[str] = Field(default_factory=lambda: list(LLAMA_TARGET_MODULES))
     precision: Precision = "auto"
     threads: int | None = Field(
-        default=None, ge=1, description="CPU threads for torch; None: one per core, or 1 on a busy CPU"
+        default=None, ge=1, description="CPU threads for torch; None: the cores other work leaves idle"
     )
     # optimisation
     epochs: float = Field(default=1, gt=0)
@@ -55,6 +55,13 @@ class TrainConfig(BaseModel):
     eval_steps: int | None = Field(default=None, ge=1, description="None: 2 evaluations per run")
     save_steps: int | None = Field(default=None, ge=1, description="None: about 5 checkpoints per run")
     resume: bool = False
+    overwrite: bool = Field(default=False, description="Discard the output directory's earlier training")
+
+    @model_validator(mode="after")
+    def _resume_or_overwrite(self) -> TrainConfig:
+        if self.resume and self.overwrite:
+            raise ValueError("resume and overwrite exclude each other")
+        return self
 
     @field_validator("tasks")
     @classmethod

@@ -60,7 +60,7 @@ def register_train(subparsers: argparse._SubParsersAction) -> None:
     lora.add_argument(
         "--threads",
         type=int,
-        help="CPU threads for torch (default: one per core, or 1 when the CPU is already busy)",
+        help="CPU threads for torch (default: the cores that other jobs leave idle, at least 1)",
     )
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", type=float, default=1, help="passes over the data (default 1)")
@@ -70,10 +70,14 @@ def register_train(subparsers: argparse._SubParsersAction) -> None:
     optim.add_argument("--gradient-checkpointing", action="store_true", help="less memory, more compute")
     optim.add_argument("--save-steps", type=int, help="checkpoint interval in steps (default: ~5 per run)")
     optim.add_argument("--eval-steps", type=int, help="evaluation interval in steps (default: 2 per run)")
-    parser.add_argument(
+    restart = parser.add_mutually_exclusive_group()
+    restart.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the last checkpoint in --out (same data and options)",
+        help="continue from the last checkpoint in --out (same data); nothing to do if it finished",
+    )
+    restart.add_argument(
+        "--overwrite", action="store_true", help="discard the checkpoints and adapter in --out, start again"
     )
 
 
@@ -107,6 +111,7 @@ def _config(args: argparse.Namespace):  # -> TrainConfig
         "save_steps": args.save_steps,
         "eval_steps": args.eval_steps,
         "resume": args.resume,
+        "overwrite": args.overwrite,
     }
     if args.target_modules:
         options["target_modules"] = [m.strip() for m in args.target_modules.split(",") if m.strip()]

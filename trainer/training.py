@@ -26,6 +26,7 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -62,18 +63,56 @@ def last_checkpoint(out_dir: Path) -> str | None:
     return get_last_checkpoint(str(folder)) if folder.is_dir() else None
 
 
-def check_out_dir(out_dir: Path, resume: bool) -> str | None:
-    """The checkpoint to resume from, or None; refuses to overwrite earlier work without --resume."""
-    if not resume and (out_dir / MANIFEST).exists():
-        raise BadInputError("--out", f"{out_dir} already holds a trained adapter; choose another --out")
+ARTIFACTS = (
+    MANIFEST,
+    PLAN,
+    LOSS_LOG,
+    LOSS_PLOT,
+    "dataset.jsonl",
+    "adapter_model.safetensors",
+    "adapter_config.json",
+)
+
+
+def check_out_dir(out_dir: Path, config: TrainConfig) -> str | None:
+    """The checkpoint to resume from, or None; earlier work is only discarded when asked to."""
+    if config.overwrite:
+        return None  # cleared once the new data is known to be good (clear_out_dir)
+    if not config.resume and (out_dir / MANIFEST).exists():
+        raise BadInputError(
+            "--out", f"{out_dir} already holds a trained adapter; add --overwrite or choose another --out"
+        )
     checkpoint = last_checkpoint(out_dir)
-    if not resume and checkpoint:
+    if not config.resume and checkpoint:
         raise BadInputError(
             "--out",
             f"{out_dir} holds checkpoints of an earlier training run: add --resume to continue it, "
-            "or choose another --out",
+            "--overwrite to start again, or choose another --out",
         )
     return checkpoint
+
+
+def clear_out_dir(out_dir: Path) -> None:
+    """Remove what an earlier training wrote (its checkpoints and adapter); other files stay."""
+    shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)
+    for name in ARTIFACTS:
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def finished_result(out_dir: Path, data_hash: str) -> TrainResult | None:
+    """The result of a finished training of the same data in `out_dir` (what --resume returns)."""
+    if not (out_dir / MANIFEST).exists():
+        return None
+    manifest = json.loads((out_dir / MANIFEST).read_text())
+    if manifest["data"]["hash"] != data_hash:
+        raise BadInputError(
+            "--resume",
+            f"{out_dir} holds an adapter trained on other data (different selection, judgements or "
+            "options); add --overwrite or choose another --out",
+        )
+    result = TrainResult.model_validate(manifest["result"])
+    plot = out_dir / LOSS_PLOT
+    return result.model_copy(update={"adapter_dir": out_dir, "loss_plot": plot if plot.exists() else None})
 
 
 def tokenize_all(tokenizer: Any, data: list[Any], max_seq_len: int) -> tuple[list[TokenizedExample], int]:
@@ -108,7 +147,7 @@ def _training_arguments(
         gradient_accumulation_steps=config.grad_accum,
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        warmup_steps=math.ceil(config.warmup_ratio * schedule["total"]),
+        warmup_steps=int(config.warmup_ratio * schedule["total"]),  # none for a handful of steps
         weight_decay=config.weight_decay,
         lr_scheduler_type="cosine",
         logging_steps=schedule["logging"],
@@ -120,9 +159,11 @@ def _training_arguments(
         save_total_limit=2,
         bf16=precision == "bf16",
         use_cpu=device == "cpu",
+        # Plain shuffling, not batches grouped by length: lengths differ by task, so grouping
+        # would give one-task batches and a loss that swings from task to task.
         seed=config.seed,
         data_seed=config.seed,
-        **_version_options(TrainingArguments, config.gradient_checkpointing),
+        **_checkpointing_option(TrainingArguments, config.gradient_checkpointing),
         include_num_input_tokens_seen="non_padding",
         report_to="none",
         disable_tqdm=True,
@@ -133,21 +174,14 @@ def _training_arguments(
     )
 
 
-def _version_options(arguments_class: type, checkpointing: bool) -> dict[str, Any]:
-    """Options whose names changed in transformers 5: batches of similar lengths (less padding)
-    and activation checkpointing (only when asked for)."""
+def _checkpointing_option(arguments_class: type, enabled: bool) -> dict[str, bool]:
+    """Activation checkpointing under its transformers 5 name, or the older one (nothing when off)."""
+    if not enabled:
+        return {}
     fields = getattr(arguments_class, "__dataclass_fields__", {})
-    options: dict[str, Any] = (
-        {"train_sampling_strategy": "group_by_length"}
-        if "train_sampling_strategy" in fields
-        else {"group_by_length": True}
-    )
-    if checkpointing:
-        name = (
-            "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
-        )
-        options[name] = True
-    return options
+    return {
+        "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing": True
+    }
 
 
 def _write_plan(out_dir: Path, data: TrainingData, config: TrainConfig, checkpoint: str | None) -> None:
@@ -180,7 +214,7 @@ def train_adapter(
 
     config = config or TrainConfig()
     out_dir = Path(out_dir)
-    checkpoint = check_out_dir(out_dir, config.resume)
+    checkpoint = check_out_dir(out_dir, config)
     show_progress = show_progress and os.environ.get("RANK", "0") == "0"  # one bar across processes
     status = console.status if (show_progress and console is not None) else _quiet
     with status("building the multi-task dataset"):
@@ -189,6 +223,8 @@ def train_adapter(
         tokenizer = load_tokenizer(model_path)
         train_seqs, dropped_train = tokenize_all(tokenizer, data.train, config.max_seq_len)
         eval_seqs, dropped_eval = tokenize_all(tokenizer, data.eval, config.max_seq_len)
+    if config.resume and (done := finished_result(out_dir, data.hash)):
+        return done
     if not train_seqs:
         raise BadInputError(
             "--max-seq-len", f"every example is longer than {config.max_seq_len} tokens before its target"
@@ -201,6 +237,8 @@ def train_adapter(
     is_main = args.process_index == 0
     if is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
+        if config.overwrite:
+            clear_out_dir(out_dir)
         _write_plan(out_dir, data, config, checkpoint)
 
     with _torch_threads(cpu_threads(config.threads) if device == "cpu" else None) as threads:
@@ -246,6 +284,7 @@ def train_adapter(
             run_dir, data, config, result, model_name, model_fingerprint(model_path, model), runtime
         )
         manifest["results"]["train_loss_mean"] = round(output.training_loss, 4)
+        manifest["result"] = result.model_dump(mode="json")
         (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return result
 

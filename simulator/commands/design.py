@@ -169,11 +169,18 @@ def report_failures(failures: Sequence[Any], what: str, rejected_file: Path | No
 
     console = Console(stderr=True)
     for outcome in failures:
-        last = outcome.attempts[-1] if outcome.attempts else None
-        raw = last.raw if last else "(no reply)"
+        failure = outcome.last_failure
+        raw = failure.raw if failure else "(no reply)"
         shown = raw if len(raw) <= RAW_SHOWN else raw[:RAW_SHOWN] + " [...]"
         body = Text.assemble(
-            ("why: ", "bold"), outcome.last_error or "no attempt", "\n", ("raw reply: ", "bold"), shown
+            ("stage: ", "bold"),
+            failure.stage if failure else "-",
+            "\n",
+            ("why: ", "bold"),
+            outcome.last_error or "no reply",
+            "\n",
+            ("raw reply: ", "bold"),
+            shown,
         )
         title = f"{what} {outcome.index + 1} rejected after {len(outcome.attempts)} attempt(s)"
         console.print(Panel(body, title=title, border_style="red"))

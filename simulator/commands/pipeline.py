@@ -91,7 +91,7 @@ def backend_flags(backend: BackendSection) -> list[str]:
     )
 
 
-def stage_commands(stage: str, config: PipelineConfig, run_dir: Path) -> list[list[str]]:
+def stage_commands(stage: str, config: PipelineConfig, run_dir: Path, redo: bool = False) -> list[list[str]]:
     """The command lines of one stage; its section's own `backend`/`model` win over the shared one."""
     options = dict(getattr(config, stage))
     shared = [] if {"backend", "model", "base_url"} & options.keys() else backend_flags(config.backend)
@@ -104,7 +104,9 @@ def stage_commands(stage: str, config: PipelineConfig, run_dir: Path) -> list[li
     if stage == "select":
         return [["select", str(run_dir), *to_flags(options)]]
     if stage == "train":
-        return [["train", str(run_dir), "--out", str(run_dir / ADAPTER_DIR), *to_flags(options)]]
+        # --resume continues an interrupted training (or starts one); --overwrite retrains on --redo.
+        again = "--overwrite" if redo else "--resume"
+        return [["train", str(run_dir), "--out", str(run_dir / ADAPTER_DIR), again, *to_flags(options)]]
     # evaluate: the base model against base + adapter, on the project's own generated survey
     # unless the section names survey data of its own.
     commands = []
@@ -197,7 +199,7 @@ def handle_pipeline(args: argparse.Namespace) -> int:
         if state.done(stage):
             console.print(f"[dim]stage {number}/{len(STAGES)} {stage}: done earlier, skipped[/dim]")
             continue
-        commands = stage_commands(stage, config, run_dir)
+        commands = stage_commands(stage, config, run_dir, redo=stage in args.redo)
         console.rule(f"stage {number}/{len(STAGES)}: {stage}")
         started = time.monotonic()
         for argv in commands:

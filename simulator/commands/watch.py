@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--episode", help="follow one conversation full screen")
     parser.add_argument("--culture", help="show only this culture's conversations")
     parser.add_argument(
-        "--no-follow", action="store_true", help="stop after what is stored now, even if the run is still working"
+        "--no-follow",
+        action="store_true",
+        help="stop after what is stored now, even if the run is still working",
     )
 
 
@@ -31,7 +33,9 @@ def handle_watch(args: argparse.Namespace) -> int:
     from simulator.tui.live import watch_store
 
     if not (args.run / DB_NAME).exists():
-        raise BadInputError(args.run, f"not a run directory (no {DB_NAME}); start one with `culturesim simulate`")
+        raise BadInputError(
+            args.run, f"not a run directory (no {DB_NAME}); start one with `culturesim simulate`"
+        )
     if args.speed <= 0:
         raise BadInputError("--speed", "must be greater than 0")
     shown = watch_store(args.run, args.speed, args.episode, args.culture, follow=not args.no_follow)

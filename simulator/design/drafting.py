@@ -81,8 +81,14 @@ class DraftOutcome(Generic[Record]):
         return self.record is not None
 
     @property
+    def last_failure(self) -> Attempt | None:
+        """The latest rejected reply (later attempts may have filled other fields fine)."""
+        return next((a for a in reversed(self.attempts) if a.error), None)
+
+    @property
     def last_error(self) -> str:
-        return next((a.error for a in reversed(self.attempts) if a.error), "")
+        failure = self.last_failure
+        return failure.error if failure and failure.error else ""
 
 
 @dataclass
@@ -250,6 +256,56 @@ class TextRequest:
 
 
 ECHO_RATIO = 0.7
+LATIN_SHARE = 0.8  # of a text's letters; leaves room for names like "Señora" or "Müller"
+COPIED_RUN = 6  # words in a row shared with a text to avoid: a copy, not a coincidence
+# Scenarios and personas are written in English; a text with hardly any of its commonest words is
+# in another language (the embedded model drifts into Spanish or Japanese when adapting).
+ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "this",
+        "that",
+        "not",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "they",
+        "their",
+        "them",
+        "who",
+        "what",
+        "as",
+        "but",
+    ]
+)
+ENGLISH_SHARE = 0.12
 
 
 def text_problem(text: str, request: TextRequest) -> str | None:
@@ -260,12 +316,30 @@ def text_problem(text: str, request: TextRequest) -> str | None:
     count = len(text.split())
     if not fewest <= count <= most:
         return f"{count} words, expected {fewest} to {most}"
+    letters = [char for char in text if char.isalpha()]
+    if letters and sum(char.isascii() for char in letters) < LATIN_SHARE * len(letters):
+        return "not written in English"
     if "{" in text or "}" in text:  # would read as (unknown) placeholders: scenarios/placeholders.py
         return "contains braces"
+    if count >= 6 and sum(word in ENGLISH_WORDS for word in _words(text)) < ENGLISH_SHARE * count:
+        return "not written in English"
     for other in request.avoid:
-        if other and SequenceMatcher(None, text.lower(), other.lower()).ratio() > ECHO_RATIO:
+        if not other:
+            continue
+        if SequenceMatcher(None, text.lower(), other.lower()).ratio() > ECHO_RATIO or _shingles(
+            text
+        ) & _shingles(other):
             return f"repeats '{other[:60]}'"
     return None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + COPIED_RUN]) for i in range(len(words) - COPIED_RUN + 1)}
 
 
 async def write_texts(

@@ -31,6 +31,7 @@ from simulator.design.drafting import (
 
 MAX_VALUES = 3
 FIELD_VALUES = 2  # values picked in the field-by-field fallback (the sampler draws 2 or 3)
+BASELINE = -1  # the key of the content-free profile that option scores are calibrated against
 
 
 def generated_id(culture: CultureProfile, seed: int, index: int) -> str:
@@ -167,41 +168,68 @@ async def _personas_by_fields(
         requests.append(TextRequest((i, "secret"), messages, 1, words=(4, 50), avoid=(example.secret, facts)))
     found = await write_texts(backend, requests, settings)
 
-    def scoring(question: str, options: list[str]) -> OptionScoringRequest:
-        return OptionScoringRequest(
-            [{"role": "system", "content": system}, {"role": "user", "content": question}], options
-        )
-
-    value_words = list(VALUE_WORDS)
-    scored = []
+    written: dict[int, dict[str, str]] = {}
     for i in indices:
-        person, facts = people[i], prompts.persona_facts(people[i])
-        for trait in BIG_FIVE:
-            question = prompts.TRAIT_PROMPT.format(facts=facts, name=person.name, trait=trait)
-            scored.append(scoring(question, list(prompts.TRAIT_LEVELS)))
-        scored.append(
-            scoring(
-                prompts.VALUE_PROMPT.format(facts=facts, name=person.name, options=", ".join(value_words)),
-                value_words,
-            )
-        )
-    scores = iter(await backend.score_options(scored))
-
-    for i in indices:
-        personality = {}
-        for trait in BIG_FIVE:
-            logprobs = next(scores).logprobs
-            personality[trait] = prompts.TRAIT_LEVELS[max(range(3), key=logprobs.__getitem__)]
-        value_logprobs = next(scores).logprobs
-        ranked = sorted(range(len(value_words)), key=value_logprobs.__getitem__, reverse=True)
-        values = [value_words[k] for k in ranked[:FIELD_VALUES]]
         texts = {}
         for field in ("background", "secret"):
             text, attempts = found[(i, field)]
             report.outcomes[i].attempts.extend(attempts)
             texts[field] = text
-        if None in texts.values():
-            continue
+        if None not in texts.values():
+            written[i] = texts  # type: ignore[assignment]
+    profiles = {
+        i: (people[i].name, f"{prompts.persona_facts(people[i])} {written[i]['background']}") for i in written
+    }
+    chosen = await traits_and_values(backend, profiles)
+    for i, texts in written.items():
+        personality, values = chosen[i]
         report.outcomes[i].record = complete(
             people[i], texts["background"], personality, values, texts["secret"]
         )
+
+
+async def traits_and_values(
+    backend: Backend, profiles: dict[int, tuple[str, str]]
+) -> dict[int, tuple[dict[str, str], list[str]]]:
+    """Big Five levels and values of each (name, description), read from option probabilities.
+
+    Calibrated against the same questions about nobody in particular (contextual calibration, Zhao
+    et al. 2021): uncalibrated, a small model's standing preference for one answer gives every
+    persona the same profile (measured: all five traits 'low' for every German persona).
+    """
+    value_words = list(VALUE_WORDS)
+    value_options = ", ".join(value_words)
+    questions: list[tuple[tuple, str, list[str]]] = []
+    people = [*profiles.items(), (BASELINE, (prompts.NOBODY_NAME, prompts.NOBODY))]
+    for key, (name, about) in people:
+        for trait in BIG_FIVE:
+            question = prompts.TRAIT_PROMPT.format(facts=about, name=name, trait=trait)
+            questions.append(((key, trait), question, list(prompts.TRAIT_LEVELS)))
+        question = prompts.VALUE_PROMPT.format(facts=about, name=name, options=value_options)
+        questions.append(((key, "values"), question, value_words))
+    scores = await backend.score_options(
+        [
+            OptionScoringRequest(
+                [
+                    {"role": "system", "content": prompts.PERSONA_FIELD_SYSTEM},
+                    {"role": "user", "content": question},
+                ],
+                options,
+            )
+            for _, question, options in questions
+        ]
+    )
+    logprobs = {key: score.logprobs for (key, _, _), score in zip(questions, scores)}
+
+    def calibrated(key: int, field: str) -> list[float]:
+        return [own - base for own, base in zip(logprobs[(key, field)], logprobs[(BASELINE, field)])]
+
+    chosen = {}
+    for key in profiles:
+        personality = {}
+        for trait in BIG_FIVE:
+            levels = calibrated(key, trait)
+            personality[trait] = prompts.TRAIT_LEVELS[max(range(len(levels)), key=levels.__getitem__)]
+        ranked = sorted(range(len(value_words)), key=calibrated(key, "values").__getitem__, reverse=True)
+        chosen[key] = (personality, [value_words[k] for k in ranked[:FIELD_VALUES]])
+    return chosen

@@ -190,7 +190,7 @@ ADAPT_FIELD_PROMPT = (
 # different culture on purpose: the model learns the move, not the answer.
 ADAPT_DEMO_CULTURE = ("Mexico", "Mexican")
 ADAPT_DEMO_BRIEF = (
-    "Culture: Mexican (Mexico), language Spanish. Typical names: Sofía, Diego; family names García, López. "
+    "Culture: Mexican (Mexico). Typical names: Sofía, Diego; family names García, López. "
     "Cities: Guadalajara, Puebla. Norm: Hospitality is generous; declining food or an invitation needs a "
     "good excuse and several polite refusals."
 )
@@ -218,7 +218,8 @@ def culture_brief(culture: CultureProfile, norms: list[str]) -> str:
     naming = culture.naming
     given = [name for names in naming.given_names.values() for name in names[:2]]
     facts = [
-        f"Culture: {culture.name} ({culture.country}), language {culture.language}.",
+        # No "language: Spanish" here: the embedded model takes it as an order to write in Spanish.
+        f"Culture: {culture.name} ({culture.country}).",
         f"Typical names: {', '.join(given[:4])}; family names {', '.join(naming.family_names[:3])}.",
         f"Cities: {', '.join(naming.cities[:3])}.",
     ]
@@ -254,6 +255,9 @@ PERSONA_SECRET_PROMPT = (
 TRAIT_PROMPT = "{facts} How high is {name}'s {trait}? Answer low, medium or high."
 VALUE_PROMPT = "{facts} What matters most to {name}? Answer with one of: {options}."
 TRAIT_LEVELS = ("low", "medium", "high")
+# The content-free profile option scores are calibrated against (persona_generation.traits_and_values).
+NOBODY_NAME = "this person"
+NOBODY = "Nothing is known about this person."
 
 
 def persona_facts(persona: Persona) -> str:

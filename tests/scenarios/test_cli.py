@@ -62,8 +62,8 @@ def test_adapt_writes_a_file_that_validates(capsys, tmp_path):
     assert run(capsys, "validate", str(out_file))[0] == 0
     code, _, err = run(capsys, "adapt", "market-haggling", "--to", "atlantean")
     assert code == 2 and "unknown culture 'atlantean'" in err
-    with pytest.raises(SystemExit):  # only 'template' exists until LLM rewriting arrives
-        main(["scenarios", "adapt", "market-haggling", "--to", "german", "--method", "llm"])
+    with pytest.raises(SystemExit):  # template and llm (tests/simulator/test_design_*.py) only
+        main(["scenarios", "adapt", "market-haggling", "--to", "german", "--method", "magic"])
 
 
 def test_import_writes_files_that_validate(capsys, tmp_path, write_file):

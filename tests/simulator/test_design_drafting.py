@@ -64,6 +64,17 @@ def test_text_checks_refuse_echoes_braces_and_wrong_lengths():
     assert text_problem("At the {town} hall, people wait.", request) == "contains braces"
     assert "words" in text_problem("Too short", request)
     assert text_problem("The newcomer rings the bell at noon.", request) is None
+    spanish = TextRequest(("x", "setting"), [], words=(3, 40))
+    assert text_problem(
+        "El día de la llegada de unos pobres restauradores es una cabeza del mundo", spanish
+    ) == ("not written in English")
+    assert text_problem("アドバルコラスティラグ (Sales Representative)", spanish) == "not written in English"
+    copying = TextRequest(
+        ("x", "secret"), [], words=(3, 40), avoid=("You are on a strict diet and told nobody.",)
+    )
+    assert text_problem("You are on a strict diet and told nobody, not even your boss.", copying).startswith(
+        "repeats"
+    )
 
 
 def _scenario_builder() -> ScenarioBuilder:

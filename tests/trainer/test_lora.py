@@ -13,7 +13,7 @@ from personas.files import BadInputError
 from simulator.backends.embedded import embedded_model_dir
 from trainer.config import TrainConfig
 from trainer.examples import Example
-from trainer.lora import choose_precision, load_lora_model, load_tokenizer
+from trainer.lora import choose_precision, cpu_threads, load_lora_model, load_tokenizer
 from trainer.multitask_trainer import accepts_logit_mask, completion_loss, target_mask
 from trainer.tokenization import PaddingCollator, TokenizedDataset, tokenize_example
 from trainer.training import CHECKPOINTS, MANIFEST, PLAN, train_adapter
@@ -73,6 +73,8 @@ def _logits(model, batch) -> torch.Tensor:
 @pytest.fixture(scope="module")
 def stepped(fixed_batch):
     """A fresh LoRA model after a few AdamW steps on one fixed batch, and its losses."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(cpu_threads(None))  # as train_adapter does: the idle cores
     torch.manual_seed(0)
     model = load_lora_model(MODEL_DIR, TINY.model_copy(update={"dropout": 0.0}), "fp32", "cpu")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
@@ -87,7 +89,8 @@ def stepped(fixed_batch):
         optimizer.zero_grad()
         losses.append(loss.item())
     model.eval()
-    return model, losses
+    yield model, losses
+    torch.set_num_threads(previous_threads)
 
 
 def test_only_lora_weights_train(stepped):
@@ -168,14 +171,22 @@ def test_resume_continues_from_the_last_checkpoint(trained, tmp_path):
     for name in (MANIFEST, "adapter_model.safetensors"):
         (copy / name).unlink()
     shutil.rmtree(copy / CHECKPOINTS / "checkpoint-2")  # as if killed during step 2
+    resume = TINY.model_copy(update={"resume": True})
     with pytest.raises(BadInputError, match="--resume"):
         train_adapter(run, copy, TINY)
-    resumed = train_adapter(run, copy, TINY.model_copy(update={"resume": True}))
+    with pytest.raises(BadInputError, match="training data changed"):
+        train_adapter(run, copy, resume.model_copy(update={"max_examples": 1}))
+
+    resumed = train_adapter(run, copy, resume)
     assert resumed.steps == 2 and resumed.data_hash == result.data_hash
     assert 0 < resumed.train_tokens < result.train_tokens  # only step 2 was trained again
     assert (copy / "adapter_model.safetensors").exists()
-    with pytest.raises(BadInputError, match="training data changed"):
-        train_adapter(run, copy, TINY.model_copy(update={"resume": True, "max_examples": 1}))
+
+    assert train_adapter(run, copy, resume) == resumed  # finished: nothing left to do
+    with pytest.raises(BadInputError, match="trained on other data"):
+        train_adapter(run, copy, resume.model_copy(update={"max_examples": 1}))
+    again = train_adapter(run, copy, TINY.model_copy(update={"overwrite": True}))
+    assert again.steps == 2 and again.train_tokens == result.train_tokens  # from scratch
 
 
 def test_adapter_loads_in_the_transformers_backend(trained):

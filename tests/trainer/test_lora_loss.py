@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from trainer.lora import cpu_threads
 from trainer.multitask_trainer import TaskLossMeter, completion_loss, target_mask
 from trainer.tokenization import IGNORE
 
@@ -40,3 +41,8 @@ def test_task_meter_averages_per_token_and_per_task():
     assert meter.means(["imitation", "intent"], "loss_") == {"loss_imitation": 3.0, "loss_intent": 2.0}
     meter.reset()
     assert meter.means(["imitation", "intent"], "loss_") == {}
+
+
+def test_cpu_threads_honours_a_request_and_stays_within_the_cores():
+    assert cpu_threads(3) == 3
+    assert 1 <= cpu_threads(None) <= torch.get_num_threads()
