@@ -9,7 +9,10 @@ Same model, dtype, prompts, reply parsing, scenarios, seeds, greedy decoding and
 Each configuration plays a prefix of one plan (the reference and concurrency 1 fewer episodes, so
 the default stays within minutes); rates are per turn and per generated token, so they compare.
 Wall-clock rates are reported next to rates per CPU-second of this process, which stay meaningful
-on a shared machine. Both run their model calls in one worker thread (the backend always does). Run: `python benchmarks/simulate_throughput.py [--episodes 64 --max-turns 6]`.
+on a shared machine. Both run their model calls in one worker thread (the backend always does),
+with one torch thread by default: on a machine shared with other jobs, two OpenMP threads spin at
+their barriers and both sides get several times slower and far noisier (`--threads 2` to compare).
+Both sides are warmed up first. Run: `python benchmarks/simulate_throughput.py [--episodes 64 --max-turns 6]`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 from common import record_results
+from rich.console import Console
 
 from personas.cultures import load_culture
 from simulator import prompts
@@ -149,8 +153,12 @@ def main() -> None:
     parser.add_argument(
         "--scored", action="store_true", help="also run the largest concurrency with scored actions"
     )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch intra-op threads for both sides (default 1, see notes)"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     base = SimulationConfig(
         cultures=["japanese", "british", "german", "mexican"],
@@ -165,37 +173,52 @@ def main() -> None:
     backend = create_backend("transformers")
     model, tokenizer = backend.model, backend.tokenizer  # the same weights and dtype, used plainly
     n_small = min(args.reference_episodes, len(planned))
+    warm_up(backend, planned[0])
     # In a worker thread, like the backend's model calls: torch's threading differs between the main
     # thread and others (on a busy machine the main thread's OpenMP team can be ~10x slower).
     with ThreadPoolExecutor(max_workers=1) as pool:
         results = [pool.submit(reference_loop, model, tokenizer, planned[:n_small], base).result()]
+    console = Console(stderr=True)
+    console.print(results[0].row(None))
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     for concurrency in concurrencies:
         count = n_small if concurrency == 1 else min(len(planned), max(2 * concurrency, n_small))
         config = base.model_copy(update={"concurrency": concurrency})
         results.append(engine_run(backend, planned[:count], config))
+        console.print(results[-1].row(results[0]))
     if args.scored:
         config = base.model_copy(update={"concurrency": concurrencies[-1], "action_choice": "scored"})
         results.append(engine_run(backend, planned, config))
+        console.print(results[-1].row(results[0]))
     reference = results[0]
     rows = [results[0].row(None), *(r.row(reference) for r in results[1:])]
     best = results[len(concurrencies)]
     notes = (
         f"SmolLM2-135M-Instruct ({backend.describe()['dtype']}), greedy, max {args.max_turns} turns, "
         f"{args.max_new_tokens} new tokens per turn, prompts of about "
-        f"{reference_prompt_tokens(backend, planned[0])} tokens. Engine at concurrency {best.name.split()[2]} vs "
+        f"{reference_prompt_tokens(backend, planned[0])} tokens, {args.threads} torch thread(s). "
+        f"Engine at concurrency {concurrencies[-1]} vs "
         f"reference: {rows[len(concurrencies)]['speed-up (turns/s)']:.2f}x turns/s "
         f"({rows[len(concurrencies)]['speed-up (per CPU s)']:.2f}x per CPU second). "
         f"autogen overhead: {best.framework_ms:.3f} ms per turn. "
-        f"Command: `python benchmarks/simulate_throughput.py --episodes {args.episodes} "
-        f"--max-turns {args.max_turns} --max-new-tokens {args.max_new_tokens}`."
+        f"Command: `python benchmarks/simulate_throughput.py --episodes {args.episodes} --reference-episodes "
+        f"{args.reference_episodes} --max-turns {args.max_turns} --max-new-tokens {args.max_new_tokens} "
+        f"--threads {args.threads}`."
     )
     if args.no_record:
-        from rich.console import Console
-
-        Console().print(rows, notes)
+        console.print(rows, notes)
     else:
         record_results("Simulation throughput: sequential reference vs engine", rows, notes)
+
+
+def warm_up(backend, item: PlannedEpisode) -> None:
+    """One short call through each path, so neither side pays first-call costs in its timing."""
+    one = SimulationConfig(
+        cultures=[item.scenario.culture or "british"], max_turns=1, max_new_tokens=4, temperature=0
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(reference_loop, backend.model, backend.tokenizer, [item], one).result()
+    engine_run(backend, [item], one.model_copy(update={"concurrency": 1, "action_choice": "parsed"}))
 
 
 def reference_prompt_tokens(backend, item: PlannedEpisode) -> int:
