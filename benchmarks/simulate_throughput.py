@@ -6,13 +6,15 @@
     concurrency 1, 8 and 32.
 
 Same model, dtype, prompts, reply parsing, scenarios, seeds, greedy decoding and token limits.
-Each configuration plays a prefix of one plan (the reference and concurrency 1 fewer episodes, so
-the default stays within minutes); rates are per turn and per generated token, so they compare.
+Every configuration plays the same episodes (the reference's and the engine's replies can differ
+in the last bits of bf16 arithmetic, so turn and token counts may differ slightly; rates are per
+turn and per generated token).
 Wall-clock rates are reported next to rates per CPU-second of this process, which stay meaningful
 on a shared machine. Both run their model calls in one worker thread (the backend always does),
-with one torch thread by default: on a machine shared with other jobs, two OpenMP threads spin at
-their barriers and both sides get several times slower and far noisier (`--threads 2` to compare).
-Both sides are warmed up first. Run: `python benchmarks/simulate_throughput.py [--episodes 64 --max-turns 6]`.
+with as many torch threads as the backend picks (one per idle core; `--threads N` to fix it): on a
+machine shared with other jobs, two OpenMP threads spin at their barriers and both sides get several
+times slower and far noisier.
+Both sides are warmed up first. Run: `python benchmarks/simulate_throughput.py [--episodes 32 --max-turns 6]` (about 10 minutes).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import argparse
 import asyncio
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -143,9 +144,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--episodes", type=int, default=64, help="episodes for concurrency 32 (default 64)")
     parser.add_argument(
-        "--reference-episodes", type=int, default=6, help="episodes for (a) and concurrency 1"
+        "--episodes", type=int, default=32, help="episodes every configuration plays (default 32)"
     )
     parser.add_argument("--max-turns", type=int, default=6)
     parser.add_argument("--max-new-tokens", type=int, default=32)
@@ -154,11 +154,12 @@ def main() -> None:
         "--scored", action="store_true", help="also run the largest concurrency with scored actions"
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch intra-op threads for both sides (default 1, see notes)"
+        "--threads",
+        type=int,
+        help="torch threads for both sides (default: the idle cores, as the backend picks)",
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
 
     base = SimulationConfig(
         cultures=["japanese", "british", "german", "mexican"],
@@ -170,21 +171,19 @@ def main() -> None:
         action_choice="parsed",
     )
     planned = plan_run(base)
-    backend = create_backend("transformers")
+    backend = create_backend("transformers", threads=args.threads)  # sets torch's threads for both sides
+    threads = torch.get_num_threads()
     model, tokenizer = backend.model, backend.tokenizer  # the same weights and dtype, used plainly
-    n_small = min(args.reference_episodes, len(planned))
     warm_up(backend, planned[0])
-    # In a worker thread, like the backend's model calls: torch's threading differs between the main
-    # thread and others (on a busy machine the main thread's OpenMP team can be ~10x slower).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        results = [pool.submit(reference_loop, model, tokenizer, planned[:n_small], base).result()]
+    # On the backend's model thread: OpenMP keeps a team of threads per calling thread, and a second
+    # team spinning on the same cores slows both.
+    results = [backend.run_on_model_thread(reference_loop, model, tokenizer, planned, base)]
     console = Console(stderr=True)
     console.print(results[0].row(None))
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     for concurrency in concurrencies:
-        count = n_small if concurrency == 1 else min(len(planned), max(2 * concurrency, n_small))
         config = base.model_copy(update={"concurrency": concurrency})
-        results.append(engine_run(backend, planned[:count], config))
+        results.append(engine_run(backend, planned, config))
         console.print(results[-1].row(results[0]))
     if args.scored:
         config = base.model_copy(update={"concurrency": concurrencies[-1], "action_choice": "scored"})
@@ -196,14 +195,14 @@ def main() -> None:
     notes = (
         f"SmolLM2-135M-Instruct ({backend.describe()['dtype']}), greedy, max {args.max_turns} turns, "
         f"{args.max_new_tokens} new tokens per turn, prompts of about "
-        f"{reference_prompt_tokens(backend, planned[0])} tokens, {args.threads} torch thread(s). "
+        f"{reference_prompt_tokens(backend, planned[0])} tokens, {threads} torch thread(s). "
         f"Engine at concurrency {concurrencies[-1]} vs "
         f"reference: {rows[len(concurrencies)]['speed-up (turns/s)']:.2f}x turns/s "
         f"({rows[len(concurrencies)]['speed-up (per CPU s)']:.2f}x per CPU second). "
         f"autogen overhead: {best.framework_ms:.3f} ms per turn. "
-        f"Command: `python benchmarks/simulate_throughput.py --episodes {args.episodes} --reference-episodes "
-        f"{args.reference_episodes} --max-turns {args.max_turns} --max-new-tokens {args.max_new_tokens} "
-        f"--threads {args.threads}`."
+        f"Command: `python benchmarks/simulate_throughput.py --episodes {args.episodes} "
+        f"--max-turns {args.max_turns} --max-new-tokens {args.max_new_tokens} "
+        f"--threads {threads}`."
     )
     if args.no_record:
         console.print(rows, notes)
@@ -216,8 +215,7 @@ def warm_up(backend, item: PlannedEpisode) -> None:
     one = SimulationConfig(
         cultures=[item.scenario.culture or "british"], max_turns=1, max_new_tokens=4, temperature=0
     )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(reference_loop, backend.model, backend.tokenizer, [item], one).result()
+    backend.run_on_model_thread(reference_loop, backend.model, backend.tokenizer, [item], one)
     engine_run(backend, [item], one.model_copy(update={"concurrency": 1, "action_choice": "parsed"}))
 
 

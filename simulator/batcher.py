@@ -7,7 +7,10 @@ batcher coalesces the requests waiting at a moment into one `backend.generate(li
 - `max_batch_size` requests of one kind are waiting, or
 - every registered participant is waiting (nobody else can add to the batch, so waiting longer
   only loses time), or
-- the oldest request has waited `max_wait_s` (a participant is busy elsewhere).
+- the oldest request has waited `max_wait_s`, or a twentieth of the last batch's duration if that
+  is longer (a participant is busy elsewhere; when a batch takes a second, the participants it
+  releases need tens of milliseconds of Python to send their next requests, and a batch sent
+  before they arrive would leave them for the next one).
 
 Flushing on "everybody is waiting" makes batch composition a function of the plan, not of timing,
 so greedy runs are reproducible even where padding changes numerics in the last bits. Only one
@@ -31,6 +34,9 @@ from simulator.backends.base import (
     OptionScores,
     OptionScoringRequest,
 )
+
+# Waiting for stragglers costs at most this share of the backend's time.
+WAIT_SHARE = 0.05
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
@@ -83,6 +89,7 @@ class RequestBatcher:
         self._participants = 0
         self._wakeup = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
+        self._last_batch_s = 0.0
 
     # -- public API -------------------------------------------------------------------------------
 
@@ -141,7 +148,8 @@ class RequestBatcher:
         oldest = min(waiting, key=_Lane.oldest)
         if self._participants and total >= self._participants:
             return max(waiting, key=lambda lane: (len(lane.waiting), -lane.oldest())), 0.0
-        remaining = oldest.oldest() + self.max_wait_s - now
+        patience = max(self.max_wait_s, WAIT_SHARE * self._last_batch_s)
+        remaining = oldest.oldest() + patience - now
         return (oldest, 0.0) if remaining <= 0 else (None, remaining)
 
     async def _schedule(self) -> None:
@@ -205,7 +213,8 @@ class RequestBatcher:
             lane.stats.batches += 1
             lane.stats.requests += len(batch)
             lane.stats.largest = max(lane.stats.largest, len(batch))
-            lane.stats.busy_s += time.perf_counter() - started
+            self._last_batch_s = time.perf_counter() - started
+            lane.stats.busy_s += self._last_batch_s
         if len(results) != len(batch):
             raise RuntimeError(f"backend returned {len(results)} results for {len(batch)} requests")
         return results

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -44,35 +42,6 @@ def choose_precision(precision: str, device: str) -> str:
     if device == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     return "bf16" if cpu_supports_bf16() else "fp32"
-
-
-def idle_cores(interval_s: float = 0.3) -> float | None:
-    """How many cores other work leaves idle, from /proc/stat over a short wait (None off Linux)."""
-
-    def sample() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        return sum(values), values[3] + values[4]  # all time, idle + iowait
-
-    try:
-        total_before, idle_before = sample()
-        time.sleep(interval_s)
-        total_after, idle_after = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    if total_after <= total_before:
-        return None
-    return (os.cpu_count() or 1) * (idle_after - idle_before) / (total_after - total_before)
-
-
-def cpu_threads(requested: int | None) -> int:
-    """Torch threads for CPU training: as asked, else one per core that other work leaves idle
-    (at least one). OpenMP threads spin while they wait for a descheduled sibling: on a 2-core
-    machine shared with other jobs, 2 threads trained 5x slower than 1 (benchmarks/RESULTS.md)."""
-    if requested:
-        return requested
-    cores = torch.get_num_threads()
-    idle = idle_cores()
-    return cores if idle is None else max(1, min(cores, round(idle)))
 
 
 def load_tokenizer(path: str) -> Any:

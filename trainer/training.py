@@ -36,12 +36,12 @@ from typing import Any
 import torch
 
 from personas.files import BadInputError
+from simulator.backends.cpu_threads import cpu_threads
 from trainer.config import TrainConfig, TrainResult
 from trainer.dataset import TrainingData, build_training_data
 from trainer.lora import (
     base_model_path,
     choose_precision,
-    cpu_threads,
     load_lora_model,
     load_tokenizer,
     model_fingerprint,

@@ -29,6 +29,10 @@ class SessionCache:
         return n
 
 
+# Borrowing a shorter prefix saves less than the copying costs.
+MIN_BORROWED_TOKENS = 32
+
+
 class SessionCacheStore:
     def __init__(self, max_tokens: int = 65_536):
         self.max_tokens = max_tokens
@@ -41,6 +45,26 @@ class SessionCacheStore:
             return None
         self._entries.move_to_end(session_id)
         return self._entries[session_id]
+
+    def longest_prefix(
+        self, session_id: str | None, prompt_ids: list[int]
+    ) -> tuple[SessionCache | None, int]:
+        """The entry covering the most leading tokens of a prompt, and how many it covers.
+
+        A conversation's own entry usually covers all but its newest turn. A conversation without
+        one (its first turn) may borrow another's: the prompts of one episode begin with the same
+        scene, so the second speaker's first prompt starts where the first speaker's did.
+        """
+        own = self.get(session_id)
+        if own is not None:
+            return own, own.reusable_prefix(prompt_ids)
+        best, best_length = None, 0
+        for entry in reversed(self._entries.values()):  # the most recent first
+            if entry.token_ids[:1] == prompt_ids[:1]:
+                length = entry.reusable_prefix(prompt_ids)
+                if length > best_length:
+                    best, best_length = entry, length
+        return (best, best_length) if best_length >= MIN_BORROWED_TOKENS else (None, 0)
 
     def put(self, session_id: str | None, entry: SessionCache) -> None:
         if session_id is None or self.max_tokens <= 0:

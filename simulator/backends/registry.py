@@ -14,7 +14,8 @@ def create_backend(kind: str = "transformers", model: str | None = None, **optio
     """`model` None means the embedded SmolLM2-135M-Instruct (transformers) or the server's model.
 
     Options by kind: transformers: dtype ('auto'|'bfloat16'|'float32'), adapter (LoRA dir),
-    max_batch_size; vllm: adapter, gpu_memory_utilization, tensor_parallel_size;
+    max_batch_size,
+    threads (CPU; default: the idle cores); vllm: adapter, gpu_memory_utilization, tensor_parallel_size;
     openai: base_url, api_key, max_concurrency.
     """
     if kind == "transformers":

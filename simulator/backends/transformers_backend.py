@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,11 @@ from simulator.backends.base import (
     OptionScores,
     OptionScoringRequest,
 )
+from simulator.backends.cpu_attention import use_cpu_decode_attention
+from simulator.backends.cpu_threads import cpu_threads
 from simulator.backends.embedded import EMBEDDED_MODEL_NAME, embedded_gguf_path, embedded_model_dir
 from simulator.backends.kv_sessions import SessionCache, SessionCacheStore
+from simulator.backends.reserved_cache import ReservedCache
 
 __all__ = ["TransformersBackend", "embedded_gguf_path", "embedded_model_dir", "pick_dtype"]
 
@@ -53,6 +58,34 @@ def pick_dtype(name: str = "auto", device: str = "cpu") -> torch.dtype:
     return torch.bfloat16 if cpu_supports_bf16() else torch.float32
 
 
+@dataclass(frozen=True)
+class Reuse:
+    """A cached entry and how many leading tokens of a prompt it covers."""
+
+    entry: SessionCache | None
+    length: int
+
+
+@dataclass
+class Prefilled:
+    logits: torch.Tensor  # [rows, vocab]: each row's next-token distribution
+    cache: ReservedCache
+    mask: torch.Tensor  # [rows, cache width]: 1 where a row has a real token
+    positions: torch.Tensor  # [rows]: each row's next position
+
+
+def prefill_chunks(lengths: list[int], budget: int) -> list[list[int]]:
+    """Row indices grouped for prefill, longest first, each group padded to at most `budget`
+    tokens (a row longer than the budget goes alone)."""
+    chunks: list[list[int]] = []
+    for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if chunks and (len(chunks[-1]) + 1) * lengths[chunks[-1][0]] <= budget:
+            chunks[-1].append(row)
+        else:
+            chunks.append([row])
+    return chunks
+
+
 class TransformersBackend(Backend):
     name = "transformers"
 
@@ -64,15 +97,20 @@ class TransformersBackend(Backend):
         max_batch_size: int = 32,
         device: str | None = None,
         session_cache_tokens: int = 65_536,
+        prefill_chunk_tokens: int = 2048,
+        threads: int | None = None,
     ):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.dtype = pick_dtype(dtype, self.device)
+        if self.device == "cpu":
+            torch.set_num_threads(cpu_threads(threads))
         self._model_name = model or EMBEDDED_MODEL_NAME
         self.model_path = str(embedded_model_dir()) if model is None else model
         self.adapter = adapter
         self.max_batch_size = max_batch_size
+        self.prefill_chunk_tokens = prefill_chunk_tokens
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
         self.model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=self.dtype).to(self.device)
         if adapter:
@@ -80,13 +118,19 @@ class TransformersBackend(Backend):
 
             self.model = PeftModel.from_pretrained(self.model, adapter).merge_and_unload()
         self.model.eval()
+        use_cpu_decode_attention(self.model)
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
         self.stop_ids = self._stop_token_ids()
+        self.num_layers = self.model.config.get_text_config().num_hidden_layers
         self.sessions = SessionCacheStore(session_cache_tokens)
         # One model call at a time: on CPU two concurrent forwards only fight for the cores.
         self._lock = threading.Lock()
+        # And always from the same thread: OpenMP keeps a team of threads per calling thread, and
+        # the idle teams of other threads spin on the cores the working one needs (with 2 threads,
+        # decoding ran ~1.5x slower while calls hopped between asyncio's worker threads).
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="culturesim-model")
 
     # -- Backend interface ------------------------------------------------------------------------
 
@@ -103,6 +147,7 @@ class TransformersBackend(Backend):
             "model_path": self.model_path,
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device,
+            "threads": torch.get_num_threads() if self.device == "cpu" else None,
             "adapter": self.adapter,
             "transformers": transformers.__version__,
             "torch": torch.__version__,
@@ -119,10 +164,18 @@ class TransformersBackend(Backend):
             self.sessions.drop(session_id)
 
     async def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        return await asyncio.to_thread(self._locked, self._generate_all, list(requests))
+        return await self._in_worker(self._generate_all, list(requests))
 
     async def score_options(self, requests: Sequence[OptionScoringRequest]) -> list[OptionScores]:
-        return await asyncio.to_thread(self._locked, self._score_all, list(requests))
+        return await self._in_worker(self._score_all, list(requests))
+
+    def run_on_model_thread(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(*args)` on the thread that makes every model call, and return its result
+        (a benchmark's plain-transformers baseline gets the same threading as the backend)."""
+        return self._worker.submit(fn, *args).result()
+
+    async def _in_worker(self, fn: Any, requests: list[Any]) -> list[Any]:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, self._locked, fn, requests)
 
     def _locked(self, fn: Any, requests: list[Any]) -> list[Any]:
         with self._lock, torch.inference_mode():
@@ -157,39 +210,71 @@ class TransformersBackend(Backend):
 
     # -- batched forward over a ragged batch with reused prefixes ---------------------------------
 
-    def _prefill(self, prompts: list[list[int]], reused: list[SessionCache | None]):
+    def _reusable(self, session_id: str | None, prompt: list[int]) -> Reuse:
+        entry, length = self.sessions.longest_prefix(session_id, prompt)
+        return Reuse(entry, length)
+
+    def _prefill(self, prompts: list[list[int]], reused: list[Reuse], reserve: int = 0) -> Prefilled:
+        """Process every row's uncached tokens; the result has room for `reserve` more per row.
+
+        Rows go through the model longest first in chunks of at most `prefill_chunk_tokens` padded
+        tokens (on CPU a long padded batch is slower per token and pays for its padding), then
+        the chunks' caches are joined, right-aligned, into one batch for decoding.
+        """
+        new_lengths = [len(prompt) - reuse.length for prompt, reuse in zip(prompts, reused)]
+        chunks = prefill_chunks(new_lengths, self.prefill_chunk_tokens)
+        if len(chunks) == 1:
+            return self._prefill_rows(prompts, reused, reserve)
+        parts = [
+            (torch.tensor(chunk), self._prefill_rows([prompts[i] for i in chunk], [reused[i] for i in chunk]))
+            for chunk in chunks
+        ]
+        rows, width = len(prompts), max(part.mask.shape[1] for _, part in parts)
+        logits = torch.empty((rows, parts[0][1].logits.shape[1]))
+        mask = torch.zeros((rows, width), dtype=torch.long)
+        positions = torch.zeros(rows, dtype=torch.long)
+        cache = ReservedCache.empty(self.num_layers, width + reserve)
+        for index, layer in enumerate(cache.layers):
+            layer.allocate(parts[0][1].cache.layers[index].keys, rows)
+            for chunk, part in parts:
+                source = part.cache.layers[index]
+                layer.place(chunk.to(self.device), source.keys, source.values, end=width)
+            layer.set_length(width)
+        for chunk, part in parts:
+            logits[chunk], positions[chunk] = part.logits, part.positions
+            mask[chunk, width - part.mask.shape[1] :] = part.mask
+        return Prefilled(logits, cache, mask, positions)
+
+    def _prefill_rows(self, prompts: list[list[int]], reused: list[Reuse], reserve: int = 0) -> Prefilled:
         """One forward over rows laid out as [pad | cached prefix | pad | new tokens].
 
         Holes in the attention mask are fine for the model; explicit position ids keep every
         row's positions equal to what an unbatched run would use.
         """
-        from transformers import DynamicCache
-
-        reuse = [entry.reusable_prefix(p) if entry else 0 for entry, p in zip(reused, prompts)]
-        new = [p[r:] for p, r in zip(prompts, reuse)]
-        past_len, new_len, rows = max(reuse), max(len(n) for n in new), len(prompts)
+        new = [prompt[reuse.length :] for prompt, reuse in zip(prompts, reused)]
+        past_len = max(reuse.length for reuse in reused)
+        new_len, rows = max(len(tokens) for tokens in new), len(prompts)
         input_ids = torch.full((rows, new_len), self.pad_id, dtype=torch.long)
         mask = torch.zeros((rows, past_len + new_len), dtype=torch.long)
         positions = torch.zeros((rows, new_len), dtype=torch.long)
-        for i, (r, tokens) in enumerate(zip(reuse, new)):
+        for i, (reuse, tokens) in enumerate(zip(reused, new)):
+            r = reuse.length
             input_ids[i, new_len - len(tokens) :] = torch.tensor(tokens)
             mask[i, past_len - r : past_len] = 1
             mask[i, past_len + new_len - len(tokens) :] = 1
             positions[i, new_len - len(tokens) :] = torch.arange(r, r + len(tokens))
-        cache = DynamicCache()
-        if past_len:
-            layers = []
-            for layer in range(len(next(e for e in reused if e).keys)):
-                shape = next(e for e in reused if e).keys[layer].shape
-                keys = torch.zeros((rows, shape[0], past_len, shape[2]), dtype=self.dtype, device=self.device)
-                values = torch.zeros_like(keys)
-                for i, (entry, r) in enumerate(zip(reused, reuse)):
-                    if entry and r:
-                        keys[i, :, past_len - r :] = entry.keys[layer][:, :r]
-                        values[i, :, past_len - r :] = entry.values[layer][:, :r]
-                layers.append((keys, values))
-            cache = DynamicCache(ddp_cache_data=layers)
-        self.sessions.hits_tokens += sum(reuse)
+        cache = ReservedCache.empty(self.num_layers, past_len + new_len + reserve)
+        donor = next((reuse.entry for reuse in reused if reuse.entry), None)
+        if past_len and donor is not None:
+            for index, layer in enumerate(cache.layers):
+                layer.allocate(donor.keys[index], rows)
+                for row, reuse in enumerate(reused):
+                    entry, r = reuse.entry, reuse.length
+                    keys = entry.keys[index][:, :r] if entry else donor.keys[index][:, :0]
+                    values = entry.values[index][:, :r] if entry else donor.values[index][:, :0]
+                    layer.place(row, keys, values, end=past_len)
+                layer.set_length(past_len)
+        self.sessions.hits_tokens += sum(reuse.length for reuse in reused)
         out = self.model(
             input_ids=input_ids.to(self.device),
             attention_mask=mask.to(self.device),
@@ -199,12 +284,19 @@ class TransformersBackend(Backend):
             logits_to_keep=1,  # only the next token's distribution is needed
         )
         next_positions = torch.tensor([len(p) for p in prompts])
-        return out.logits[:, -1, :].float(), out.past_key_values, mask, next_positions
+        return Prefilled(out.logits[:, -1, :].float(), cache, mask, next_positions)
 
     def _generate_all(self, requests: list[GenerationRequest]) -> list[Generation]:
         prompts = [self.render(r.messages) for r in requests]
-        reused = [self.sessions.get(r.session_id) for r in requests]
-        logits, cache, mask, positions = self._prefill(prompts, reused)
+        reused = [self._reusable(r.session_id, prompt) for r, prompt in zip(requests, prompts)]
+        reserve = max(r.params.max_new_tokens for r in requests)
+        prefilled = self._prefill(prompts, reused, reserve)
+        logits, cache, mask, positions = (
+            prefilled.logits,
+            prefilled.cache,
+            prefilled.mask,
+            prefilled.positions,
+        )
         generators = [self._generator(r.params.seed) for r in requests]
         outputs: list[list[int]] = [[] for _ in requests]
         finish = ["length"] * len(requests)
@@ -290,9 +382,10 @@ class TransformersBackend(Backend):
                 ids += self.tokenizer.encode(request.assistant_prefix, add_special_tokens=False)
             prompts.append(ids)
         # A conversation's cached prefix is reused read-only (scoring never updates the cache).
-        reused = [self.sessions.get(request.session_id) for request in requests]
-        last_logits, cache, mask, positions = self._prefill(prompts, reused)
-        first_logprobs = torch.log_softmax(last_logits, dim=-1)
+        reused = [self._reusable(request.session_id, prompt) for request, prompt in zip(requests, prompts)]
+        prefilled = self._prefill(prompts, reused)
+        cache, mask, positions = prefilled.cache, prefilled.mask, prefilled.positions
+        first_logprobs = torch.log_softmax(prefilled.logits, dim=-1)
         rows = [(r, o) for r, request in enumerate(requests) for o in range(len(request.options))]
         option_ids = {
             (r, o): self.tokenizer.encode(requests[r].options[o], add_special_tokens=False) for r, o in rows

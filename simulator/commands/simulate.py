@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "temperature": 0.7,
     "top_p": 0.95,
     "max_new_tokens": 48,
-    "action_choice": "scored",
+    "action_choice": "parsed",
     "backend": "transformers",
     "model": None,
     "concurrency": 32,
@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "max_wait_ms": 10.0,
     "cache": None,
 }
-BACKEND_FLAGS = ("dtype", "base_url", "adapter")
+BACKEND_FLAGS = ("dtype", "base_url", "adapter", "threads")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,13 +69,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--action-choice",
         choices=("scored", "parsed"),
-        help="scored: the model picks speak/gesture/leave by option probabilities; parsed: read from the reply",
+        help="parsed (default): the action is read from the reply; scored: the model first picks "
+        "talk/gesture/leave by option probabilities (about 2x the cost per turn on CPU; cheap with vLLM prefix caching)",
     )
     add("--backend", help="transformers (default), vllm or openai")
     add("--model", help="model name or path (default: the embedded SmolLM2-135M-Instruct)")
     add("--dtype", help="transformers/vllm dtype: auto, bfloat16, float32")
     add("--base-url", help="openai backend: server URL, e.g. http://127.0.0.1:8000/v1")
     add("--adapter", help="LoRA adapter directory")
+    add("--threads", type=int, help="transformers on CPU: torch threads (default: the idle cores)")
     add("--concurrency", type=int, help="episodes played at the same time (default 32)")
     add("--max-batch-size", type=int, help="requests per batched model call (default: the backend's)")
     add("--max-wait-ms", type=float, help="longest wait for a batch to fill (default 10)")

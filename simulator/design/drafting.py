@@ -316,6 +316,15 @@ def text_problem(text: str, request: TextRequest) -> str | None:
     count = len(text.split())
     if not fewest <= count <= most:
         return f"{count} words, expected {fewest} to {most}"
+    for other in request.avoid:  # first: an echo of the facts also reads as "not English"
+        if other and (
+            SequenceMatcher(None, text.lower(), other.lower()).ratio() > ECHO_RATIO
+            or _shingles(text) & _shingles(other)
+        ):
+            return f"repeats '{other[:60]}'"
+    lowered = text.lower()
+    if any(echo in lowered for echo in prompts.INSTRUCTION_ECHOES):
+        return "repeats the instructions"
     letters = [char for char in text if char.isalpha()]
     if letters and sum(char.isascii() for char in letters) < LATIN_SHARE * len(letters):
         return "not written in English"
@@ -323,13 +332,6 @@ def text_problem(text: str, request: TextRequest) -> str | None:
         return "contains braces"
     if count >= 6 and sum(word in ENGLISH_WORDS for word in _words(text)) < ENGLISH_SHARE * count:
         return "not written in English"
-    for other in request.avoid:
-        if not other:
-            continue
-        if SequenceMatcher(None, text.lower(), other.lower()).ratio() > ECHO_RATIO or _shingles(
-            text
-        ) & _shingles(other):
-            return f"repeats '{other[:60]}'"
     return None
 
 

@@ -22,6 +22,15 @@ RETRY_FEEDBACK = (
     "Answer with the JSON object only."
 )
 CUT_OFF = "the reply was cut off after {tokens} tokens; write a shorter JSON object"
+# Pieces of our own questions that a small model sometimes writes back as its answer.
+INSTRUCTION_ECHOES = (
+    "in one or two sentences",
+    "in one sentence, for the",
+    "social situation:",
+    "rewrite this",
+    "answer with",
+    "refer to the people by their roles",
+)
 
 # Fields without a schema description get one here (the schema stays the first source).
 FALLBACK_DESCRIPTIONS = {

@@ -163,3 +163,20 @@ async def test_cancelled_caller_leaves_the_queue() -> None:
 def test_rejects_negative_wait() -> None:
     with pytest.raises(ValueError):
         RequestBatcher(CountingBackend(), max_wait_s=-1)
+
+
+@run_async
+async def test_after_a_slow_batch_the_next_one_waits_for_stragglers() -> None:
+    """Requests arriving a little after max_wait still join the batch when the backend is slow
+    (waiting a twentieth of a batch's duration is cheap next to sending a half-empty batch)."""
+    backend = CountingBackend(delay_s=1.0)
+    batcher = RequestBatcher(backend, max_batch_size=32, max_wait_s=0.001)
+
+    async def late(text: str, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        await batcher.generate(request(text))
+
+    await batcher.generate(request("first"))  # one slow batch: the batcher now waits up to 50 ms
+    await asyncio.gather(late("a", 0), late("b", 0.02))
+    await batcher.aclose()
+    assert sorted(backend.generate_batches[-1]) == ["a", "b"]

@@ -64,6 +64,7 @@ def test_text_checks_refuse_echoes_braces_and_wrong_lengths():
     assert text_problem("At the {town} hall, people wait.", request) == "contains braces"
     assert "words" in text_problem("Too short", request)
     assert text_problem("The newcomer rings the bell at noon.", request) is None
+    assert text_problem("In one or two sentences: when it happens.", request) == "repeats the instructions"
     spanish = TextRequest(("x", "setting"), [], words=(3, 40))
     assert text_problem(
         "El día de la llegada de unos pobres restauradores es una cabeza del mundo", spanish

@@ -10,6 +10,8 @@ import torch
 
 from simulator.backends.base import GenerationRequest, OptionScoringRequest, SamplingParams
 from simulator.backends.kv_sessions import SessionCache, SessionCacheStore
+from simulator.backends.reserved_cache import ReservedLayer
+from simulator.backends.transformers_backend import prefill_chunks
 
 pytestmark = pytest.mark.model
 
@@ -88,3 +90,80 @@ def test_session_store_evicts_least_recently_used():
     assert store.get("a") is not None and store.get("c") is not None
     assert entry(5).reusable_prefix([0, 1, 2, 9]) == 3
     assert entry(5).reusable_prefix([0, 1, 2]) == 2  # always leaves one token to feed
+
+
+def test_chunked_prefill_gives_the_same_replies(embedded_backend):
+    """Rows prefilled in several length-sorted chunks, then decoded together, match one chunk."""
+    requests = [
+        GenerationRequest(INVITE, GREEDY),
+        GenerationRequest([SYSTEM, {"role": "user", "content": "Hi."}], GREEDY),
+        GenerationRequest([SYSTEM, {"role": "user", "content": "Tell me about your work in Osaka."}], GREEDY),
+    ]
+    whole = run(embedded_backend.generate(requests))
+    budget = embedded_backend.prefill_chunk_tokens
+    embedded_backend.prefill_chunk_tokens = 1  # every row alone
+    try:
+        chunked = run(embedded_backend.generate(requests))
+    finally:
+        embedded_backend.prefill_chunk_tokens = budget
+    assert [g.text for g in chunked] == [g.text for g in whole]
+
+
+def test_first_turn_borrows_the_shared_scene_of_another_conversation(embedded_backend):
+    scene = (
+        "Scene: a rainy evening at a small izakaya in Osaka; two colleagues meet after work to talk "
+        "about the new project and who will lead it. Keep replies short."
+    )
+    first = [{"role": "system", "content": scene + " You are Keiko."}, INVITE[1]]
+    second = [{"role": "system", "content": scene + " You are Hiroshi."}, INVITE[1]]
+    run(embedded_backend.generate([GenerationRequest(first, GREEDY, session_id="keiko")]))
+    before = embedded_backend.sessions.hits_tokens
+    borrowed = run(embedded_backend.generate([GenerationRequest(second, GREEDY, session_id="hiroshi")]))[0]
+    assert embedded_backend.sessions.hits_tokens - before >= 32
+    fresh = run(embedded_backend.generate([GenerationRequest(second, GREEDY)]))[0]
+    assert borrowed.text == fresh.text
+    for session in ("keiko", "hiroshi"):
+        embedded_backend.end_session(session)
+
+
+def test_prefill_chunks_sort_longest_first_within_the_budget():
+    assert prefill_chunks([5, 50, 20, 48], budget=100) == [[1, 3], [2, 0]]
+    assert prefill_chunks([300, 10], budget=100) == [[0], [1]]  # too long for the budget: alone
+    assert prefill_chunks([], budget=100) == []
+
+
+def test_borrowing_needs_a_long_enough_shared_prefix():
+    store = SessionCacheStore(max_tokens=1000)
+    shared = list(range(40))
+    store.put("a", SessionCache([*shared, 7, 7], [torch.zeros(1, 42, 1)], [torch.zeros(1, 42, 1)]))
+    entry, length = store.longest_prefix("b", [*shared, 9, 9])
+    assert entry is store.get("a") and length == 40
+    assert store.longest_prefix("c", [*shared[:10], 9]) == (None, 0)
+    own = SessionCache([1, 2, 3], [torch.zeros(1, 3, 1)], [torch.zeros(1, 3, 1)])
+    store.put("d", own)
+    assert store.longest_prefix("d", [1, 2, 3, 4]) == (own, 3)  # its own entry, however short
+
+
+def test_reserved_cache_writes_in_place_and_grows_when_needed():
+    layer = ReservedLayer(capacity=4)
+    keys = torch.arange(6.0).reshape(1, 1, 3, 2)
+    layer.update(keys, keys + 100)
+    buffer = layer.keys.untyped_storage().data_ptr()
+    step = torch.full((1, 1, 1, 2), -1.0)
+    layer.update(step, step)
+    assert layer.keys.untyped_storage().data_ptr() == buffer  # no copy while it fits
+    assert layer.get_seq_length() == 4 and torch.equal(layer.keys[0, 0, 3], step[0, 0, 0])
+    layer.update(step * 2, step * 2)  # past the reservation: grows, keeps what it held
+    assert layer.get_seq_length() == 5 and torch.equal(layer.keys[0, 0, :3], keys[0, 0])
+    layer.crop(-2)
+    assert torch.equal(layer.values, keys + 100)
+
+
+def test_reserved_layer_places_rows_right_aligned_and_zeroes_holes():
+    layer = ReservedLayer(capacity=6)
+    layer.allocate(torch.zeros(2, 1, 1, 2), rows=2)
+    layer.place(0, torch.ones(1, 2, 2), torch.ones(1, 2, 2), end=5)
+    layer.place(torch.tensor([1]), torch.ones(1, 1, 4, 2) * 3, torch.ones(1, 1, 4, 2) * 3, end=5)
+    layer.set_length(5)
+    assert layer.keys[0, 0, :, 0].tolist() == [0, 0, 0, 1, 1]
+    assert layer.keys[1, 0, :, 0].tolist() == [0, 3, 3, 3, 3]

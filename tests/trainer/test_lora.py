@@ -10,10 +10,11 @@ import torch
 from trainer_runs import build_run
 
 from personas.files import BadInputError
+from simulator.backends.cpu_threads import cpu_threads
 from simulator.backends.embedded import embedded_model_dir
 from trainer.config import TrainConfig
 from trainer.examples import Example
-from trainer.lora import choose_precision, cpu_threads, load_lora_model, load_tokenizer
+from trainer.lora import choose_precision, load_lora_model, load_tokenizer
 from trainer.multitask_trainer import accepts_logit_mask, completion_loss, target_mask
 from trainer.tokenization import PaddingCollator, TokenizedDataset, tokenize_example
 from trainer.training import CHECKPOINTS, MANIFEST, PLAN, train_adapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from trainer.lora import cpu_threads
+from simulator.backends.cpu_threads import cpu_threads
 from trainer.multitask_trainer import TaskLossMeter, completion_loss, target_mask
 from trainer.tokenization import IGNORE
 
