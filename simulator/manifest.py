@@ -50,7 +50,7 @@ class SimulationConfig(BaseModel):
     temperature: float = Field(default=0.7, ge=0)
     top_p: float = Field(default=0.95, gt=0, le=1)
     max_new_tokens: int = Field(default=48, ge=1)
-    action_choice: Literal["scored", "parsed"] = "parsed"
+    action_choice: Literal["scored", "parsed"] = "scored"
     backend: str = "transformers"
     model: str | None = None
     backend_options: dict[str, Any] = Field(default_factory=dict, description="dtype, base_url, adapter...")

@@ -27,7 +27,7 @@ from simulator.backends.base import (
     OptionScores,
     OptionScoringRequest,
 )
-from simulator.backends.cpu_attention import use_cpu_decode_attention
+from simulator.backends.cpu_attention import use_packed_gqa_attention
 from simulator.backends.cpu_threads import cpu_threads
 from simulator.backends.embedded import EMBEDDED_MODEL_NAME, embedded_gguf_path, embedded_model_dir
 from simulator.backends.kv_sessions import SessionCache, SessionCacheStore
@@ -75,11 +75,13 @@ class Prefilled:
 
 
 def prefill_chunks(lengths: list[int], budget: int) -> list[list[int]]:
-    """Row indices grouped for prefill, longest first, each group padded to at most `budget`
-    tokens (a row longer than the budget goes alone)."""
+    """Row indices grouped for prefill, longest first. A group holds at most `budget` padded
+    tokens (a longer row goes alone) and no row shorter than half its longest, so padding never
+    more than doubles a row's work."""
     chunks: list[list[int]] = []
     for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        if chunks and (len(chunks[-1]) + 1) * lengths[chunks[-1][0]] <= budget:
+        longest = lengths[chunks[-1][0]] if chunks else 0
+        if chunks and (len(chunks[-1]) + 1) * longest <= budget and 2 * lengths[row] >= longest:
             chunks[-1].append(row)
         else:
             chunks.append([row])
@@ -118,7 +120,7 @@ class TransformersBackend(Backend):
 
             self.model = PeftModel.from_pretrained(self.model, adapter).merge_and_unload()
         self.model.eval()
-        use_cpu_decode_attention(self.model)
+        use_packed_gqa_attention(self.model)
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id

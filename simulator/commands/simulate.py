@@ -27,7 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "temperature": 0.7,
     "top_p": 0.95,
     "max_new_tokens": 48,
-    "action_choice": "parsed",
+    "action_choice": "scored",
     "backend": "transformers",
     "model": None,
     "concurrency": 32,
@@ -69,8 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add(
         "--action-choice",
         choices=("scored", "parsed"),
-        help="parsed (default): the action is read from the reply; scored: the model first picks "
-        "talk/gesture/leave by option probabilities (about 2x the cost per turn on CPU; cheap with vLLM prefix caching)",
+        help="scored (default): once everyone has spoken, the model first picks talk/gesture/leave by option "
+        "probabilities (about 1.2x the cost per turn on CPU); parsed: the action is read from the reply",
     )
     add("--backend", help="transformers (default), vllm or openai")
     add("--model", help="model name or path (default: the embedded SmolLM2-135M-Instruct)")

@@ -127,7 +127,8 @@ def test_first_turn_borrows_the_shared_scene_of_another_conversation(embedded_ba
 
 
 def test_prefill_chunks_sort_longest_first_within_the_budget():
-    assert prefill_chunks([5, 50, 20, 48], budget=100) == [[1, 3], [2, 0]]
+    assert prefill_chunks([30, 50, 20, 48], budget=150) == [[1, 3, 0], [2]]  # 20 < 50 / 2
+    assert prefill_chunks([5, 50, 20, 48], budget=100) == [[1, 3], [2], [0]]
     assert prefill_chunks([300, 10], budget=100) == [[0], [1]]  # too long for the budget: alone
     assert prefill_chunks([], budget=100) == []
 
@@ -167,3 +168,34 @@ def test_reserved_layer_places_rows_right_aligned_and_zeroes_holes():
     layer.set_length(5)
     assert layer.keys[0, 0, :, 0].tolist() == [0, 0, 0, 1, 1]
     assert layer.keys[1, 0, :, 0].tolist() == [0, 3, 3, 3, 3]
+
+
+def test_packed_gqa_attention_matches_transformers_sdpa(embedded_backend):
+    """Same logits as transformers' own SDPA attention: unpadded, padded with a mask, and a
+    decoding step over a cache."""
+    from simulator.backends.cpu_attention import NAME
+
+    model = embedded_backend.model
+    long = torch.tensor([embedded_backend.render(INVITE)])
+    short = embedded_backend.render([SYSTEM, {"role": "user", "content": "Hi."}])
+    padded = torch.full((2, long.shape[1]), embedded_backend.pad_id)
+    padded[0], padded[1, -len(short) :] = long[0], torch.tensor(short)
+    mask = (torch.arange(long.shape[1]) >= long.shape[1] - len(short)).long().expand(2, -1).clone()
+    mask[0] = 1
+
+    def logits() -> list[torch.Tensor]:
+        with torch.inference_mode():
+            whole = model(long, use_cache=True)
+            step = model(long[:, -1:], past_key_values=whole.past_key_values)  # one token, with a cache
+            batch = model(padded, attention_mask=mask)
+        return [whole.logits, step.logits, batch.logits[1, -len(short) :]]
+
+    assert model.config._attn_implementation == NAME
+    packed = logits()
+    model.set_attn_implementation("sdpa")
+    try:
+        plain = logits()
+    finally:
+        model.set_attn_implementation(NAME)
+    for ours, theirs in zip(packed, plain):
+        assert torch.allclose(ours, theirs, atol=1e-4)
