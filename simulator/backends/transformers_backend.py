@@ -4,7 +4,11 @@ Batching: a list of requests becomes one left-padded forward pass per decoding s
 per-row temperature, top-p, seed and token limit, so a request's output does not depend on
 which other requests share its batch (greedy) or on their seeds (sampling). Finished rows leave
 the batch. Per-conversation KV caches (kv_sessions.py) skip the prompt prefix a conversation has
-already processed. All model work runs in one worker thread, never on the event loop.
+already processed, and a conversation's first prompt borrows the scene another one began with.
+Where the time goes on CPU, and what answers it: prompt processing (length-sorted chunks, little
+padding), copying the KV cache at every step (reserved_cache.py: written in place), attention
+over grouped key/value heads (cpu_attention.py). All model work runs on one worker thread, never
+on the event loop.
 """
 
 from __future__ import annotations
