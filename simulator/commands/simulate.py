@@ -80,7 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add("--threads", type=int, help="transformers on CPU: torch threads (default: the idle cores)")
     add("--concurrency", type=int, help="episodes played at the same time (default 32)")
     add("--max-batch-size", type=int, help="requests per batched model call (default: the backend's)")
-    add("--max-wait-ms", type=float, help="longest wait for a batch to fill (default 10)")
+    add(
+        "--max-wait-ms",
+        type=float,
+        help="wait for a batch to fill (default 10; after slow batches up to a twentieth of their time)",
+    )
     add(
         "--cache",
         nargs="?",
