@@ -21,13 +21,27 @@ class ReservedLayer(DynamicLayer):
         self._key_buffer: torch.Tensor | None = None
         self._value_buffer: torch.Tensor | None = None
 
-    def allocate(self, like: torch.Tensor, rows: int) -> None:
-        """Empty buffers for `rows` sequences, shaped (heads, head dim), typed and placed like `like`."""
-        self.dtype, self.device = like.dtype, like.device
-        shape = (rows, like.shape[-3], self.capacity, like.shape[-1])
-        self._key_buffer = torch.empty(shape, dtype=like.dtype, device=like.device)
-        self._value_buffer = torch.empty(shape, dtype=like.dtype, device=like.device)
+    def allocate(
+        self, rows: int, heads: int, dim: int, dtype: torch.dtype, device: torch.device | str
+    ) -> None:
+        """Empty buffers for `rows` sequences."""
+        self.dtype, self.device = dtype, device
+        shape = (rows, heads, self.capacity, dim)
+        self._key_buffer = torch.empty(shape, dtype=dtype, device=device)
+        self._value_buffer = torch.empty(shape, dtype=dtype, device=device)
         self.is_initialized = True
+
+    def window(self, rows: slice, start: int) -> ReservedLayer:
+        """An empty layer over some of this layer's rows whose position 0 is this layer's `start`:
+        what the model writes there lands in this layer's memory, with no copy to join them."""
+        assert self._key_buffer is not None and self._value_buffer is not None
+        self._key_buffer[rows, :, :start] = 0  # holes before the window (see `place`)
+        self._value_buffer[rows, :, :start] = 0
+        view = ReservedLayer(self.capacity - start)
+        view.dtype, view.device, view.is_initialized = self.dtype, self.device, True
+        view._key_buffer = self._key_buffer[rows, :, start:]
+        view._value_buffer = self._value_buffer[rows, :, start:]
+        return view
 
     def place(self, rows: int | torch.Tensor, keys: torch.Tensor, values: torch.Tensor, end: int) -> None:
         """Put cached keys/values of `rows` so that they end at position `end`; zero what lies before.
@@ -49,7 +63,8 @@ class ReservedLayer(DynamicLayer):
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
         if self._key_buffer is None:
-            self.allocate(key_states, rows=key_states.shape[0])
+            rows, heads, _, dim = key_states.shape
+            self.allocate(rows, heads, dim, key_states.dtype, key_states.device)
         assert self._key_buffer is not None and self._value_buffer is not None
         end = self.length + key_states.shape[-2]
         if end > self._key_buffer.shape[-2]:
@@ -93,9 +108,14 @@ class ReservedLayer(DynamicLayer):
 class ReservedCache(DynamicCache):
     """A DynamicCache made of ReservedLayers (the model code treats it as a DynamicCache)."""
 
+    layers: list[ReservedLayer]
+
     def __init__(self, layers: list[ReservedLayer]):
         Cache.__init__(self, layers=layers)  # skip DynamicCache's own layer set-up
 
     @classmethod
     def empty(cls, num_layers: int, capacity: int) -> ReservedCache:
         return cls([ReservedLayer(capacity) for _ in range(num_layers)])
+
+    def window(self, rows: slice, start: int) -> ReservedCache:
+        return ReservedCache([layer.window(rows, start) for layer in self.layers])

@@ -76,20 +76,23 @@ class Prefilled:
     cache: ReservedCache
     mask: torch.Tensor  # [rows, cache width]: 1 where a row has a real token
     positions: torch.Tensor  # [rows]: each row's next position
+    order: list[int]  # the request of each row
 
 
-def prefill_chunks(lengths: list[int], budget: int) -> list[list[int]]:
-    """Row indices grouped for prefill, longest first. A group holds at most `budget` padded
-    tokens (a longer row goes alone) and no row shorter than half its longest, so padding never
-    more than doubles a row's work."""
-    chunks: list[list[int]] = []
-    for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        longest = lengths[chunks[-1][0]] if chunks else 0
-        if chunks and (len(chunks[-1]) + 1) * longest <= budget and 2 * lengths[row] >= longest:
-            chunks[-1].append(row)
-        else:
-            chunks.append([row])
-    return chunks
+def prefill_ranges(lengths: list[int], budget: int) -> list[tuple[int, int]]:
+    """Chunks of rows sorted longest first, as (start, end) ranges. A chunk holds at most `budget`
+    padded tokens (a longer row goes alone) and no row shorter than half its longest, so padding
+    never more than doubles a row's work."""
+    ranges: list[tuple[int, int]] = []
+    for row, length in enumerate(lengths):
+        if ranges:
+            start, end = ranges[-1]
+            longest = lengths[start]
+            if (end - start + 1) * longest <= budget and 2 * length >= longest:
+                ranges[-1] = (start, end + 1)
+                continue
+        ranges.append((row, row + 1))
+    return ranges
 
 
 class TransformersBackend(Backend):
@@ -129,7 +132,16 @@ class TransformersBackend(Backend):
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
         self.stop_ids = self._stop_token_ids()
-        self.num_layers = self.model.config.get_text_config().num_hidden_layers
+        text_config = self.model.config.get_text_config()
+        self.num_layers = text_config.num_hidden_layers
+        head_dim = (
+            getattr(text_config, "head_dim", None)
+            or text_config.hidden_size // text_config.num_attention_heads
+        )
+        self.kv_shape = (
+            getattr(text_config, "num_key_value_heads", None) or text_config.num_attention_heads,
+            head_dim,
+        )
         self.sessions = SessionCacheStore(session_cache_tokens)
         # One model call at a time: on CPU two concurrent forwards only fight for the cores.
         self._lock = threading.Lock()
@@ -223,36 +235,48 @@ class TransformersBackend(Backend):
     def _prefill(self, prompts: list[list[int]], reused: list[Reuse], reserve: int = 0) -> Prefilled:
         """Process every row's uncached tokens; the result has room for `reserve` more per row.
 
-        Rows go through the model longest first in chunks of at most `prefill_chunk_tokens` padded
-        tokens (on CPU a long padded batch is slower per token and pays for its padding), then
-        the chunks' caches are joined, right-aligned, into one batch for decoding.
+        Rows go through the model longest first in chunks (see `prefill_ranges`: on CPU a long
+        padded batch is slower per token and pays for its padding). Each chunk writes straight
+        into its rows of one cache, right-aligned; the rows stay in that order (`Prefilled.order`).
         """
         new_lengths = [len(prompt) - reuse.length for prompt, reuse in zip(prompts, reused)]
-        chunks = prefill_chunks(new_lengths, self.prefill_chunk_tokens)
-        if len(chunks) == 1:
-            return self._prefill_rows(prompts, reused, reserve)
-        parts = [
-            (torch.tensor(chunk), self._prefill_rows([prompts[i] for i in chunk], [reused[i] for i in chunk]))
-            for chunk in chunks
+        order = sorted(range(len(prompts)), key=lambda i: -new_lengths[i])
+        ranges = prefill_ranges([new_lengths[i] for i in order], self.prefill_chunk_tokens)
+        if len(ranges) == 1:
+            return self._prefill_rows(prompts, reused, self._new_cache(prompts, reused, reserve))
+        prompts, reused = [prompts[i] for i in order], [reused[i] for i in order]
+        widths = [
+            max(r.length for r in reused[a:b]) + max(new_lengths[i] for i in order[a:b]) for a, b in ranges
         ]
-        rows, width = len(prompts), max(part.mask.shape[1] for _, part in parts)
-        logits = torch.empty((rows, parts[0][1].logits.shape[1]))
+        rows, width = len(prompts), max(widths)
+        cache = self._new_cache(prompts, reused, reserve, capacity=width + reserve)
         mask = torch.zeros((rows, width), dtype=torch.long)
-        positions = torch.zeros(rows, dtype=torch.long)
-        cache = ReservedCache.empty(self.num_layers, width + reserve)
-        for index, layer in enumerate(cache.layers):
-            layer.allocate(parts[0][1].cache.layers[index].keys, rows)
-            for chunk, part in parts:
-                source = part.cache.layers[index]
-                layer.place(chunk.to(self.device), source.keys, source.values, end=width)
+        parts = []
+        for (a, b), chunk_width in zip(ranges, widths):
+            window = cache.window(slice(a, b), width - chunk_width)
+            parts.append(self._prefill_rows(prompts[a:b], reused[a:b], window))
+            mask[a:b, width - chunk_width :] = parts[-1].mask
+        for layer in cache.layers:
             layer.set_length(width)
-        for chunk, part in parts:
-            logits[chunk], positions[chunk] = part.logits, part.positions
-            mask[chunk, width - part.mask.shape[1] :] = part.mask
-        return Prefilled(logits, cache, mask, positions)
+        logits = torch.cat([part.logits for part in parts])
+        positions = torch.cat([part.positions for part in parts])
+        return Prefilled(logits, cache, mask, positions, order)
 
-    def _prefill_rows(self, prompts: list[list[int]], reused: list[Reuse], reserve: int = 0) -> Prefilled:
-        """One forward over rows laid out as [pad | cached prefix | pad | new tokens].
+    def _new_cache(
+        self, prompts: list[list[int]], reused: list[Reuse], reserve: int, capacity: int | None = None
+    ) -> ReservedCache:
+        """An allocated cache for these rows: by default room for the longest row plus `reserve`."""
+        if capacity is None:
+            new_len = max(len(prompt) - reuse.length for prompt, reuse in zip(prompts, reused))
+            capacity = max(reuse.length for reuse in reused) + new_len + reserve
+        cache = ReservedCache.empty(self.num_layers, capacity)
+        heads, dim = self.kv_shape
+        for layer in cache.layers:
+            layer.allocate(len(prompts), heads, dim, self.dtype, self.device)
+        return cache
+
+    def _prefill_rows(self, prompts: list[list[int]], reused: list[Reuse], cache: ReservedCache) -> Prefilled:
+        """One forward over rows laid out as [pad | cached prefix | pad | new tokens], into `cache`.
 
         Holes in the attention mask are fine for the model; explicit position ids keep every
         row's positions equal to what an unbatched run would use.
@@ -269,15 +293,15 @@ class TransformersBackend(Backend):
             mask[i, past_len - r : past_len] = 1
             mask[i, past_len + new_len - len(tokens) :] = 1
             positions[i, new_len - len(tokens) :] = torch.arange(r, r + len(tokens))
-        cache = ReservedCache.empty(self.num_layers, past_len + new_len + reserve)
-        donor = next((reuse.entry for reuse in reused if reuse.entry), None)
-        if past_len and donor is not None:
+        if past_len:
+            nothing = torch.empty(
+                (self.kv_shape[0], 0, self.kv_shape[1]), dtype=self.dtype, device=self.device
+            )
             for index, layer in enumerate(cache.layers):
-                layer.allocate(donor.keys[index], rows)
                 for row, reuse in enumerate(reused):
                     entry, r = reuse.entry, reuse.length
-                    keys = entry.keys[index][:, :r] if entry else donor.keys[index][:, :0]
-                    values = entry.values[index][:, :r] if entry else donor.values[index][:, :0]
+                    keys = entry.keys[index][:, :r] if entry else nothing
+                    values = entry.values[index][:, :r] if entry else nothing
                     layer.place(row, keys, values, end=past_len)
                 layer.set_length(past_len)
         self.sessions.hits_tokens += sum(reuse.length for reuse in reused)
@@ -290,7 +314,7 @@ class TransformersBackend(Backend):
             logits_to_keep=1,  # only the next token's distribution is needed
         )
         next_positions = torch.tensor([len(p) for p in prompts])
-        return Prefilled(out.logits[:, -1, :].float(), cache, mask, next_positions)
+        return Prefilled(out.logits[:, -1, :].float(), cache, mask, next_positions, list(range(rows)))
 
     def _generate_all(self, requests: list[GenerationRequest]) -> list[Generation]:
         prompts = [self.render(r.messages) for r in requests]
@@ -306,7 +330,7 @@ class TransformersBackend(Backend):
         generators = [self._generator(r.params.seed) for r in requests]
         outputs: list[list[int]] = [[] for _ in requests]
         finish = ["length"] * len(requests)
-        active = list(range(len(requests)))  # request index of each batch row
+        active = prefilled.order  # request index of each batch row
         while active:
             next_tokens = []
             for row, index in enumerate(active):
@@ -396,21 +420,26 @@ class TransformersBackend(Backend):
         option_ids = {
             (r, o): self.tokenizer.encode(requests[r].options[o], add_special_tokens=False) for r, o in rows
         }
-        scores = {key: float(first_logprobs[key[0], ids[0]]) for key, ids in option_ids.items()}
+        row_of = {request: row for row, request in enumerate(prefilled.order)}
+        scores = {key: float(first_logprobs[row_of[key[0]], ids[0]]) for key, ids in option_ids.items()}
         longer = [key for key in rows if len(option_ids[key]) > 1]
         if longer:
-            for key, rest in self._score_continuations(longer, option_ids, cache, mask, positions).items():
+            for key, rest in self._score_continuations(
+                longer, option_ids, cache, mask, positions, row_of
+            ).items():
                 scores[key] += rest
         return [
             OptionScores([scores[(r, o)] for o in range(len(req.options))]) for r, req in enumerate(requests)
         ]
 
-    def _score_continuations(self, keys, option_ids, cache, mask, positions) -> dict[tuple[int, int], float]:
+    def _score_continuations(
+        self, keys, option_ids, cache, mask, positions, row_of
+    ) -> dict[tuple[int, int], float]:
         """Log-probability of option tokens 2..n: feed tokens 1..n-1 after the shared prompt cache."""
         from transformers import DynamicCache
 
         width = max(len(option_ids[key]) for key in keys) - 1
-        rows = torch.tensor([key[0] for key in keys], device=self.device)
+        rows = torch.tensor([row_of[key[0]] for key in keys], device=self.device)
         branch = DynamicCache(
             ddp_cache_data=[(layer.keys[rows].clone(), layer.values[rows].clone()) for layer in cache.layers]
         )

@@ -11,7 +11,7 @@ import torch
 from simulator.backends.base import GenerationRequest, OptionScoringRequest, SamplingParams
 from simulator.backends.kv_sessions import SessionCache, SessionCacheStore
 from simulator.backends.reserved_cache import ReservedLayer
-from simulator.backends.transformers_backend import prefill_chunks
+from simulator.backends.transformers_backend import prefill_ranges
 
 pytestmark = pytest.mark.model
 
@@ -109,6 +109,58 @@ def test_chunked_prefill_gives_the_same_replies(embedded_backend):
     assert [g.text for g in chunked] == [g.text for g in whole]
 
 
+def test_chunked_prefill_over_cached_prefixes_gives_the_same_replies(embedded_backend):
+    """Conversations resumed from their caches, each prefilled alone, equal fresh uncached runs."""
+    openers = ["Would you like to join us for karaoke tonight?", "Hi.", "Is the report ready for Monday?"]
+    answers = [
+        "Yes, tell me more.",
+        "Please come, everyone from the team is going and it will be fun!",
+        "Why?",
+    ]
+    conversations = [[SYSTEM, {"role": "user", "content": opener}] for opener in openers]
+    sessions = [f"chunked-{i}" for i in range(3)]
+    firsts = run(
+        embedded_backend.generate(
+            [GenerationRequest(c, GREEDY, session_id=s) for c, s in zip(conversations, sessions)]
+        )
+    )
+    follow_ups = [
+        [*c, {"role": "assistant", "content": first.text}, {"role": "user", "content": answer}]
+        for c, first, answer in zip(conversations, firsts, answers)
+    ]
+    fresh = run(embedded_backend.generate([GenerationRequest(f, GREEDY) for f in follow_ups]))
+    budget, before = embedded_backend.prefill_chunk_tokens, embedded_backend.sessions.hits_tokens
+    embedded_backend.prefill_chunk_tokens = 1
+    try:
+        resumed = run(
+            embedded_backend.generate(
+                [GenerationRequest(f, GREEDY, session_id=s) for f, s in zip(follow_ups, sessions)]
+            )
+        )
+    finally:
+        embedded_backend.prefill_chunk_tokens = budget
+        for session in sessions:
+            embedded_backend.end_session(session)
+    assert embedded_backend.sessions.hits_tokens > before
+    assert [g.text for g in resumed] == [g.text for g in fresh]
+
+
+def test_chunked_prefill_gives_the_same_option_scores(embedded_backend):
+    questions = ["Is Paris in France?", "Hi. Is it raining in Osaka today, do you think?", "Yes or no?"]
+    requests = [
+        OptionScoringRequest([{"role": "user", "content": q}], ["yes", "no", "Yes, it is"]) for q in questions
+    ]
+    whole = run(embedded_backend.score_options(requests))
+    budget = embedded_backend.prefill_chunk_tokens
+    embedded_backend.prefill_chunk_tokens = 1
+    try:
+        chunked = run(embedded_backend.score_options(requests))
+    finally:
+        embedded_backend.prefill_chunk_tokens = budget
+    for ours, theirs in zip(chunked, whole):
+        assert ours.logprobs == pytest.approx(theirs.logprobs, abs=1e-4)
+
+
 def test_first_turn_borrows_the_shared_scene_of_another_conversation(embedded_backend):
     scene = (
         "Scene: a rainy evening at a small izakaya in Osaka; two colleagues meet after work to talk "
@@ -126,11 +178,11 @@ def test_first_turn_borrows_the_shared_scene_of_another_conversation(embedded_ba
         embedded_backend.end_session(session)
 
 
-def test_prefill_chunks_sort_longest_first_within_the_budget():
-    assert prefill_chunks([30, 50, 20, 48], budget=150) == [[1, 3, 0], [2]]  # 20 < 50 / 2
-    assert prefill_chunks([5, 50, 20, 48], budget=100) == [[1, 3], [2], [0]]
-    assert prefill_chunks([300, 10], budget=100) == [[0], [1]]  # too long for the budget: alone
-    assert prefill_chunks([], budget=100) == []
+def test_prefill_ranges_keep_within_the_budget_and_limit_padding():
+    assert prefill_ranges([50, 48, 30, 20], budget=150) == [(0, 3), (3, 4)]  # 20 < 50 / 2
+    assert prefill_ranges([50, 48, 20, 5], budget=100) == [(0, 2), (2, 3), (3, 4)]
+    assert prefill_ranges([300, 10], budget=100) == [(0, 1), (1, 2)]  # too long for the budget: alone
+    assert prefill_ranges([], budget=100) == []
 
 
 def test_borrowing_needs_a_long_enough_shared_prefix():
@@ -162,12 +214,22 @@ def test_reserved_cache_writes_in_place_and_grows_when_needed():
 
 def test_reserved_layer_places_rows_right_aligned_and_zeroes_holes():
     layer = ReservedLayer(capacity=6)
-    layer.allocate(torch.zeros(2, 1, 1, 2), rows=2)
+    layer.allocate(rows=2, heads=1, dim=2, dtype=torch.float32, device="cpu")
     layer.place(0, torch.ones(1, 2, 2), torch.ones(1, 2, 2), end=5)
     layer.place(torch.tensor([1]), torch.ones(1, 1, 4, 2) * 3, torch.ones(1, 1, 4, 2) * 3, end=5)
     layer.set_length(5)
     assert layer.keys[0, 0, :, 0].tolist() == [0, 0, 0, 1, 1]
     assert layer.keys[1, 0, :, 0].tolist() == [0, 3, 3, 3, 3]
+
+
+def test_a_window_writes_into_its_rows_of_the_parent_layer():
+    parent = ReservedLayer(capacity=6)
+    parent.allocate(rows=3, heads=1, dim=1, dtype=torch.float32, device="cpu")
+    window = parent.window(slice(1, 3), start=2)
+    window.update(torch.ones(2, 1, 3, 1) * 7, torch.ones(2, 1, 3, 1) * 7)
+    parent.set_length(5)
+    assert parent.keys[1, 0, :, 0].tolist() == [0, 0, 7, 7, 7]  # right-aligned, holes zeroed
+    assert parent.values[2, 0, :, 0].tolist() == [0, 0, 7, 7, 7]
 
 
 def test_packed_gqa_attention_matches_transformers_sdpa(embedded_backend):
