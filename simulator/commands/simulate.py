@@ -70,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--action-choice",
         choices=("scored", "parsed"),
         help="scored (default): once everyone has spoken, the model first picks talk/gesture/leave by option "
-        "probabilities (about 1.2x the cost per turn on CPU); parsed: the action is read from the reply",
+        "probabilities (1.2-1.4x the cost per turn on CPU); parsed: the action is read from the reply",
     )
     add("--backend", help="transformers (default), vllm or openai")
     add("--model", help="model name or path (default: the embedded SmolLM2-135M-Instruct)")
