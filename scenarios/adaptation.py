@@ -16,7 +16,7 @@ from personas.descriptors import HOFSTEDE_PHRASES
 from personas.schema import CultureProfile
 from scenarios import placeholders
 from scenarios.placeholders import Placeholder
-from scenarios.schema import Provenance, Scenario
+from scenarios.schema import Provenance, Role, Scenario
 
 # CultureProfile.descriptors() lists one phrase per Hofstede dimension, then the two Inglehart-Welzel axes.
 DESCRIPTOR_KEYS = (*HOFSTEDE_PHRASES, "traditional_secular", "survival_self_expression")
@@ -126,6 +126,19 @@ class NamingPicker:
     def fill(self, text: str) -> str:
         return placeholders.fill(text, self.resolve)
 
+    def fill_roles(self, roles: list[Role]) -> list[Role]:
+        """The roles with the placeholders of their goal, secret and hint filled."""
+        return [
+            role.model_copy(
+                update={
+                    "goal": self.fill(role.goal),
+                    "secret": self.fill(role.secret),
+                    "hint": self.fill(role.hint),
+                }
+            )
+            for role in roles
+        ]
+
 
 def norm_category(norm: str) -> str | None:
     """The kind of situation a written norm speaks to most (keyword occurrences), or None."""
@@ -168,16 +181,7 @@ def adapt_by_template(base: Scenario, culture: CultureProfile) -> Scenario:
             f"scenario '{base.id}' is already specific to '{base.culture}'; adapt its base scenario"
         )
     picker = NamingPicker(base, culture)
-    roles = [
-        role.model_copy(
-            update={
-                "goal": picker.fill(role.goal),
-                "secret": picker.fill(role.secret),
-                "hint": picker.fill(role.hint),
-            }
-        )
-        for role in base.roles
-    ]
+    roles = picker.fill_roles(base.roles)
     setting = f"{picker.fill(base.setting)}\n\n{cultural_framing(base, culture, picker)}"
     adapted = base.model_dump() | {
         "id": f"{base.id}.{culture.id}",

@@ -45,16 +45,7 @@ ROLE_KEYS = ("name", "goal", "secret")
 def filled_base(base: Scenario, culture: CultureProfile) -> Scenario:
     """The base with its placeholders filled for the culture: the text the model rewrites."""
     picker = NamingPicker(base, culture)
-    roles = [
-        role.model_copy(
-            update={
-                "goal": picker.fill(role.goal),
-                "secret": picker.fill(role.secret),
-                "hint": picker.fill(role.hint),
-            }
-        )
-        for role in base.roles
-    ]
+    roles = picker.fill_roles(base.roles)
     return base.model_copy(
         update={"title": picker.fill(base.title), "setting": picker.fill(base.setting), "roles": roles}
     )
