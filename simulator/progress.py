@@ -9,6 +9,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -17,20 +18,25 @@ from rich.progress import (
 from simulator.events import EpisodeFinished, EventBus, RunFinished, RunStarted, TurnCompleted
 
 
-async def show_progress(bus: EventBus, console: Console | None = None) -> None:
-    """Consume events until RunFinished (or cancellation) and draw one progress bar."""
-    queue = bus.subscribe()
-    progress = Progress(
+def progress_bar(*fields: ProgressColumn, console: Console | None = None) -> Progress:
+    """The commands' progress bar: description, bar, done/total, `fields`, elapsed time, ETA."""
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[rates]}"),
+        *fields,
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=console or Console(stderr=True),
+        console=console,
         transient=False,
     )
+
+
+async def show_progress(bus: EventBus, console: Console | None = None) -> None:
+    """Consume events until RunFinished (or cancellation) and draw one progress bar."""
+    queue = bus.subscribe()
+    progress = progress_bar(TextColumn("{task.fields[rates]}"), console=console or Console(stderr=True))
     task = progress.add_task("episodes", total=None, rates="")
     turns = tokens = failed = 0
     started = time.perf_counter()

@@ -131,18 +131,12 @@ def _backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _judge(args: argparse.Namespace, store: Any, settings: Any) -> tuple[Any, dict[str, Any]]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import TextColumn
 
     from simulator.backends.registry import create_backend
     from simulator.batcher import RequestBatcher
     from simulator.judge.runner import apply_rule, judge_episodes, pending_episodes, store_summary
+    from simulator.progress import progress_bar
 
     # A changed filter applies to the verdicts already stored; no model call is needed for that.
     if store.get_value(RULE_KEY) != settings.rule.describe():
@@ -155,17 +149,9 @@ async def _judge(args: argparse.Namespace, store: Any, settings: Any) -> tuple[A
 
     backend = await asyncio.to_thread(create_backend, args.backend, args.model, **_backend_options(args))
     batcher = RequestBatcher(backend)
-    columns = (
-        TextColumn("[bold]judging"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("kept {task.fields[kept]}  failed {task.fields[failed]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
     try:
-        with Progress(*columns, transient=False) as bar:
-            task = bar.add_task("judge", total=None, kept=0, failed=0)
+        with progress_bar(TextColumn("kept {task.fields[kept]}  failed {task.fields[failed]}")) as bar:
+            task = bar.add_task("judging", total=None, kept=0, failed=0)
 
             def on_progress(p: Any) -> None:
                 bar.update(task, total=p.total, completed=p.judged + p.failed, kept=p.kept, failed=p.failed)
