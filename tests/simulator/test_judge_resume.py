@@ -3,16 +3,12 @@ every finished episode exactly once: nothing judged before the kill is judged ag
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from judge_samples import write_run
+from kill_midway import kill_after_progress
 
 from simulator.cli import main
 from simulator.store import DB_NAME, RunStore
@@ -34,19 +30,7 @@ def judged(run: Path) -> dict[str, float]:
 
 def test_killed_judge_resumes_and_judges_each_episode_once(tmp_path: Path) -> None:
     episodes = write_run(tmp_path, count=3, turns=1)
-    command = [sys.executable, "-m", "simulator.cli", "judge", str(tmp_path), *ARGS]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy()
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while not judged(tmp_path) and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert process.poll() is None, f"the judge ended before it could be killed: {process.stderr.read()!r}"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
+    kill_after_progress(["judge", str(tmp_path), *ARGS], lambda: bool(judged(tmp_path)))
     before = judged(tmp_path)
     assert 1 <= len(before) < len(episodes)
 

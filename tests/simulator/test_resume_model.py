@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from kill_midway import kill_after_progress
 
 from simulator.cli import main
 from simulator.store import DB_NAME, RunStore
@@ -42,19 +42,7 @@ def done_episodes(run: Path) -> dict[str, float]:
 
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "simulator.cli", "simulate", *ARGS, "--out", str(run)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy()
-    )
-    try:
-        deadline = time.monotonic() + 600
-        while not done_episodes(run) and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read()!r}"
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.kill()
-        process.wait()
+    kill_after_progress(["simulate", *ARGS, "--out", str(run)], lambda: bool(done_episodes(run)))
     before = done_episodes(run)
     assert 1 <= len(before) < 4
 
